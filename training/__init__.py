@@ -1,0 +1,1 @@
+"""code-assistant-train: build datasets and train adapters."""
