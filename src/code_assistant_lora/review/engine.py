@@ -19,10 +19,14 @@ class RuleSelection:
     skip: frozenset[str] = frozenset()
 
     def allows(self, rule: Rule) -> bool:
-        pack = rule.id.split(".", 1)[0]
-        if self.only and not ({rule.id, pack, pack + ".*"} & self.only):
+        return self.allows_id(rule.id)
+
+    def allows_id(self, rule_id: str) -> bool:
+        pack = rule_id.split(".", 1)[0]
+        names = {rule_id, pack, pack + ".*"}
+        if self.only and not names & self.only:
             return False
-        return not ({rule.id, pack, pack + ".*"} & self.skip)
+        return not names & self.skip
 
 
 def route(path: str, packs: Sequence[RulePack]) -> list[RulePack]:

@@ -1,0 +1,20 @@
+"""The `code-assistant-review` pre-commit hook: review the staged diff, fail on `high` by default.
+
+Arguments from the hook's `args:` pass through to `code-assistant review` (e.g. `--fail-on medium`,
+`--skip-rules python.print-left-in-code`). The hook is declared with `pass_filenames: false`: the
+staged diff, not a file list, is the input."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    from ..cli import main as cli_main
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    cli_main(["review", "--staged", "--repo", ".", *args])
+
+
+if __name__ == "__main__":
+    main()

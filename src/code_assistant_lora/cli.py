@@ -1,0 +1,118 @@
+"""`code-assistant`: the command line. Parses, calls the core, prints, exits; nothing else.
+
+Heavy or slow imports stay inside the commands so `code-assistant --help` and the review hook start
+fast."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import __version__
+from .errors import EXIT_ENVIRONMENT, UserError
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+def _log_crash(exc: BaseException) -> str:
+    import traceback
+    from pathlib import Path
+
+    from .report import write_atomic
+
+    target = Path("artifacts") / "code-assistant" / "crash.log"
+    write_atomic(target, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    return str(target)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="code-assistant")
+def cli() -> None:
+    """A repo-aware engineering assistant: deterministic review, test selection and planning.
+
+    Artifacts go to artifacts/code-assistant/ under the repository (override with --out).
+    Exit codes: 0 ok, 1 findings at/above --fail-on, 2 usage or input error, 3 environment error.
+    """
+
+
+@cli.command()
+@click.option("--repo", default=".", show_default=True, type=click.Path(file_okay=False), help="Repository to review.")
+@click.option("--base", help="Review the changes on --head since its merge base with this ref (what a PR shows).")
+@click.option("--head", help="Head of the range (default HEAD when --base is given).")
+@click.option("--staged", is_flag=True, help="Review the staged changes (what `git commit` would record).")
+@click.option("--diff-file", type=str, help="Review a unified diff file ('-' reads stdin).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "github", "sarif", "text"]), default="text", show_default=True,
+    help="What to print on stdout. review.json is always written.",
+)
+@click.option("--out", type=click.Path(file_okay=False), help="Artifact directory [default: REPO/artifacts/code-assistant].")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), help="Exit 1 when a finding is at or above this severity [default: config, else high].")
+@click.option("--baseline", type=click.Path(dir_okay=False), help="Ignore findings whose fingerprints are in this file (a previous review.json or a JSON list).")
+@click.option("--rules", multiple=True, help="Only these rule ids or packs (comma-separated; e.g. python,secrets.private-key).")
+@click.option("--skip-rules", multiple=True, help="Skip these rule ids or packs (comma-separated).")
+@click.option("--linters", multiple=True, help="Also run these installed linters on changed files: auto or ruff,shellcheck,hadolint,sqlfluff,actionlint.")
+def review(repo, base, head, staged, diff_file, fmt, out, fail_on, baseline, rules, skip_rules, linters) -> None:
+    """Review a change with the deterministic rule packs.
+
+    With no source option it reviews the working tree (staged, unstaged and untracked files)
+    against HEAD. Writes review.json (schema code-assistant/review@1) to the artifact directory.
+    """
+    from .report import render
+    from .review.workflow import ReviewRequest, run_review
+
+    request = ReviewRequest(
+        repo=repo, base=base, head=head, staged=staged, diff_file=diff_file, out=out, fail_on=fail_on,
+        baseline=baseline, rules=tuple(rules), skip_rules=tuple(skip_rules),
+        linters=tuple(p.strip() for v in linters for p in v.split(",") if p.strip()),
+    )
+    outcome = run_review(request)
+    click.echo(render(outcome.document, fmt, color=fmt == "text" and sys.stdout.isatty()), nl=False)
+    if fmt != "json":
+        click.echo(f"wrote {outcome.artifact}", err=True)
+    sys.exit(outcome.exit_code)
+
+
+@cli.command("rules")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def list_rules(fmt: str) -> None:
+    """List every review rule: id, severity, category and what it looks for."""
+    from .review.rules import ALL_PACKS
+
+    rows = [
+        {"id": r.id, "pack": p.name, "severity": r.severity.value, "category": r.category,
+         "rationale": r.rationale, "suggested_fix": r.suggested_fix}
+        for p in ALL_PACKS for r in p.rules
+    ]
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['id']:<48} {row['severity']:<8} {row['category']}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user errors become one line and exit 2; crashes leave a traceback log, exit 3."""
+    try:
+        cli.main(args=argv, prog_name="code-assistant", standalone_mode=False)
+    except UserError as exc:
+        click.echo(f"code-assistant: error: {exc.message}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("code-assistant: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # the edge: anything unexpected is logged, not shown raw
+        where = _log_crash(exc)
+        click.echo(f"code-assistant: internal error: {type(exc).__name__}: {exc} (traceback in {where})", err=True)
+        sys.exit(EXIT_ENVIRONMENT)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Project configuration: `.code-assistant.toml` at the repo root, or `[tool.code-assistant]` in
+pyproject.toml (the dedicated file wins). Every key is optional; unknown keys are errors that name
+the key, so a typo never silently does nothing."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from .errors import UserError
+from .findings import Severity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+ROLES = ("patcher", "python", "typescript", "sql", "docker_ci", "tests", "verifier")
+LINTERS = ("ruff", "shellcheck", "hadolint", "sqlfluff", "actionlint")
+
+
+@dataclass(frozen=True)
+class RoleConfig:
+    base_url: Optional[str] = None
+    model: Optional[str] = None
+    timeout: Optional[float] = None
+    max_tokens: Optional[int] = None
+    temperature: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class ModelsConfig:
+    base_url: Optional[str] = None
+    timeout: float = 30.0
+    roles: dict[str, RoleConfig] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReviewConfig:
+    fail_on: Severity = Severity.HIGH
+    rules: tuple[str, ...] = ()
+    skip_rules: tuple[str, ...] = ()
+    baseline: Optional[str] = None
+    linters: tuple[str, ...] = ()
+    models: bool = False
+
+
+@dataclass(frozen=True)
+class Config:
+    review: ReviewConfig = field(default_factory=ReviewConfig)
+    models: ModelsConfig = field(default_factory=ModelsConfig)
+    source: Optional[str] = None  # the file it came from, for messages
+
+
+def _expect(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
+    if isinstance(value, bool) and kind in (int, float, (int, float)):
+        raise UserError(f"{where}: expected a number, got {value!r}")
+    if not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise UserError(f"{where}: expected {names}, got {value!r}")
+    return value
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    _expect(value, list, where)
+    for item in value:
+        _expect(item, str, where)
+    return tuple(value)
+
+
+def _reject_unknown(table: dict, allowed: set[str], where: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise UserError(f"{where}: unknown key {key!r} (expected one of: {', '.join(sorted(allowed))})")
+
+
+def _review(table: dict, where: str) -> ReviewConfig:
+    _reject_unknown(table, {"fail_on", "rules", "skip_rules", "baseline", "linters", "models"}, where)
+    linters = _strings(table.get("linters", []), f"{where}.linters")
+    for name in linters:
+        if name not in LINTERS and name != "auto":
+            raise UserError(f"{where}.linters: unknown linter {name!r} (expected auto or: {', '.join(LINTERS)})")
+    fail_on = table.get("fail_on", "high")
+    return ReviewConfig(
+        fail_on=Severity.parse(_expect(fail_on, str, f"{where}.fail_on")),
+        rules=_strings(table.get("rules", []), f"{where}.rules"),
+        skip_rules=_strings(table.get("skip_rules", []), f"{where}.skip_rules"),
+        baseline=_expect(table["baseline"], str, f"{where}.baseline") if "baseline" in table else None,
+        linters=linters,
+        models=_expect(table.get("models", False), bool, f"{where}.models"),
+    )
+
+
+def _role(table: dict, where: str) -> RoleConfig:
+    _reject_unknown(table, {"base_url", "model", "timeout", "max_tokens", "temperature"}, where)
+    return RoleConfig(
+        base_url=_expect(table["base_url"], str, f"{where}.base_url") if "base_url" in table else None,
+        model=_expect(table["model"], str, f"{where}.model") if "model" in table else None,
+        timeout=float(_expect(table["timeout"], (int, float), f"{where}.timeout")) if "timeout" in table else None,
+        max_tokens=_expect(table["max_tokens"], int, f"{where}.max_tokens") if "max_tokens" in table else None,
+        temperature=float(_expect(table["temperature"], (int, float), f"{where}.temperature"))
+        if "temperature" in table
+        else None,
+    )
+
+
+def _models(table: dict, where: str) -> ModelsConfig:
+    _reject_unknown(table, {"base_url", "timeout", "roles"}, where)
+    roles_table = _expect(table.get("roles", {}), dict, f"{where}.roles")
+    roles = {}
+    for name, role in roles_table.items():
+        if name not in ROLES:
+            raise UserError(f"{where}.roles: unknown role {name!r} (expected one of: {', '.join(ROLES)})")
+        roles[name] = _role(_expect(role, dict, f"{where}.roles.{name}"), f"{where}.roles.{name}")
+    return ModelsConfig(
+        base_url=_expect(table["base_url"], str, f"{where}.base_url") if "base_url" in table else None,
+        timeout=float(_expect(table.get("timeout", 30), (int, float), f"{where}.timeout")),
+        roles=roles,
+    )
+
+
+def parse_config(data: dict, source: str) -> Config:
+    _reject_unknown(data, {"review", "models"}, source)
+    return Config(
+        review=_review(_expect(data.get("review", {}), dict, f"{source}: [review]"), f"{source}: review"),
+        models=_models(_expect(data.get("models", {}), dict, f"{source}: [models]"), f"{source}: models"),
+        source=source,
+    )
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: invalid TOML ({exc})") from None
+
+
+def load_config(repo_root: str | Path | None) -> Config:
+    """The repo's configuration, or defaults when it has none."""
+    if repo_root is None:
+        return Config()
+    root = Path(repo_root)
+    dedicated = root / ".code-assistant.toml"
+    if dedicated.is_file():
+        return parse_config(_read_toml(dedicated), str(dedicated.name))
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        table = _read_toml(pyproject).get("tool", {}).get("code-assistant")
+        if table is not None:
+            return parse_config(_expect(table, dict, "pyproject.toml: [tool.code-assistant]"), "pyproject.toml: [tool.code-assistant]")
+    return Config()

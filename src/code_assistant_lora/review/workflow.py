@@ -1,0 +1,90 @@
+"""The review command as one function shared by every surface (CLI, pre-commit hook, pytest plugin):
+pick the change set, apply the project config, review, write review.json, decide the exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from ..errors import EXIT_FINDINGS, EXIT_OK
+from ..findings import Severity
+
+ARTIFACT_DIR = Path("artifacts") / "code-assistant"
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    repo: str = "."
+    base: Optional[str] = None
+    head: Optional[str] = None
+    staged: bool = False
+    diff_file: Optional[str] = None
+    out: Optional[str] = None
+    fail_on: Optional[str] = None  # None: the config's (default high)
+    baseline: Optional[str] = None
+    rules: tuple[str, ...] = ()
+    skip_rules: tuple[str, ...] = ()
+    linters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReviewOutcome:
+    document: dict
+    artifact: Path
+    exit_code: int
+    fail_on: Severity
+
+
+def _split(values: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+def _check_rule_names(names: frozenset[str], option: str) -> None:
+    from ..errors import UserError
+    from .rules import ALL_PACKS
+
+    known = {rule.id for pack in ALL_PACKS for rule in pack.rules}
+    packs = {pack.name for pack in ALL_PACKS}
+    for name in sorted(names):
+        base = name[:-2] if name.endswith(".*") else name
+        if name not in known and base not in packs and not base.split(".", 1)[0] in _linter_names():
+            raise UserError(f"{option}: unknown rule {name!r} (see `code-assistant rules`)")
+
+
+def _linter_names() -> set[str]:
+    from ..config import LINTERS
+
+    return set(LINTERS)
+
+
+def run_review(request: ReviewRequest) -> ReviewOutcome:
+    from .. import changes
+    from ..config import load_config
+    from ..report import review_document, write_atomic
+    from .engine import RuleSelection
+    from .run import load_baseline, review_changeset
+
+    changeset = changes.select_source(
+        request.repo, base=request.base, head=request.head, staged=request.staged, diff_file=request.diff_file
+    )
+    root = changeset.repo_root or Path(request.repo)
+    config = load_config(root if (root / ".git").exists() or changeset.repo_root else None)
+    fail_on = Severity.parse(request.fail_on) if request.fail_on else config.review.fail_on
+    only = _split(request.rules) or frozenset(config.review.rules)
+    skip = _split(request.skip_rules) | frozenset(config.review.skip_rules)
+    _check_rule_names(only, "--rules")
+    _check_rule_names(skip, "--skip-rules")
+    baseline_path = request.baseline or config.review.baseline
+    if baseline_path and not Path(baseline_path).is_absolute() and request.baseline is None:
+        baseline_path = str(root / baseline_path)
+    baseline = load_baseline(baseline_path) if baseline_path else frozenset()
+    linters = request.linters or config.review.linters
+    result = review_changeset(changeset, RuleSelection(only=only, skip=skip), baseline, tuple(linters))
+    document = review_document(result, fail_on)
+    out_dir = Path(request.out) if request.out else root / ARTIFACT_DIR
+    import json
+
+    artifact = write_atomic(out_dir / "review.json", json.dumps(document, indent=2) + "\n")
+    exit_code = EXIT_FINDINGS if document["summary"]["failing"] else EXIT_OK
+    return ReviewOutcome(document=document, artifact=artifact, exit_code=exit_code, fail_on=fail_on)
