@@ -112,7 +112,8 @@ def parse_diff(data: bytes, diff_name: str = "diff") -> list[FileChange]:
     try:
         patch = PatchSet(text.splitlines(keepends=True))
     except UnidiffParseError as exc:
-        raise UserError(f"{diff_name}: malformed diff: {exc}") from None
+        detail = " ".join(str(exc).split())[:200]
+        raise UserError(f"{diff_name}: malformed diff: {detail}") from None
     if not len(patch):
         raise UserError(f"{diff_name}: no file changes found; is it a unified diff?")
     changes: list[FileChange] = []

@@ -97,7 +97,7 @@ def review_changeset(
     if linters:
         from .linters import run_linters
 
-        linted, linter_notes = run_linters(linters, files)
+        linted, linter_notes = run_linters(linters, files, cwd=changeset.repo_root)
         notes.extend(linter_notes)
         findings = dedupe([*findings, *(f for f in linted if selection.allows_id(f.rule))])
     kept = [f for f in findings if f.fingerprint not in baseline]
