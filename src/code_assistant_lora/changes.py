@@ -20,6 +20,8 @@ from .errors import UserError
 MAX_FILE_BYTES = 2_000_000  # larger files are skipped with a note
 MAX_DIFF_BYTES = 200_000_000
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+# Our own outputs are never part of a change under review.
+OWN_DIRS = ("artifacts/code-assistant/", ".code-assistant/")
 
 _INDEX_LINE = re.compile(rb"^index ([0-9a-f]+)\.\.([0-9a-f]+)", re.M)
 
@@ -320,7 +322,7 @@ def from_worktree(repo_path: str | os.PathLike) -> ChangeSet:
         if not raw:
             continue
         path = raw.decode("utf-8", "replace")
-        if path in seen:
+        if path in seen or path.startswith(OWN_DIRS):
             continue
         change = FileChange(path=path, status="added")
         content = reader(change)

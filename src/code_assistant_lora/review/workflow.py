@@ -3,10 +3,12 @@ pick the change set, apply the project config, review, write review.json, decide
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from ..config import LINTERS
 from ..errors import EXIT_FINDINGS, EXIT_OK
 from ..findings import Severity
 
@@ -48,14 +50,17 @@ def _check_rule_names(names: frozenset[str], option: str) -> None:
     packs = {pack.name for pack in ALL_PACKS}
     for name in sorted(names):
         base = name[:-2] if name.endswith(".*") else name
-        if name not in known and base not in packs and not base.split(".", 1)[0] in _linter_names():
+        if name not in known and base not in packs and base.split(".", 1)[0] not in LINTERS:
             raise UserError(f"{option}: unknown rule {name!r} (see `code-assistant rules`)")
 
 
-def _linter_names() -> set[str]:
-    from ..config import LINTERS
+def _repo_root(request: ReviewRequest) -> Optional[Path]:
+    """The work tree holding the config; a diff file may be reviewed with no repository at all."""
+    from ..changes import open_repo
 
-    return set(LINTERS)
+    if request.diff_file and not (Path(request.repo) / ".git").exists():
+        return Path(request.repo) if Path(request.repo).is_dir() else None
+    return Path(open_repo(request.repo).working_tree_dir)
 
 
 def run_review(request: ReviewRequest) -> ReviewOutcome:
@@ -65,26 +70,31 @@ def run_review(request: ReviewRequest) -> ReviewOutcome:
     from .engine import RuleSelection
     from .run import load_baseline, review_changeset
 
-    changeset = changes.select_source(
-        request.repo, base=request.base, head=request.head, staged=request.staged, diff_file=request.diff_file
-    )
-    root = changeset.repo_root or Path(request.repo)
-    config = load_config(root if (root / ".git").exists() or changeset.repo_root else None)
+    root = _repo_root(request)
+    config = load_config(root)
     fail_on = Severity.parse(request.fail_on) if request.fail_on else config.review.fail_on
     only = _split(request.rules) or frozenset(config.review.rules)
     skip = _split(request.skip_rules) | frozenset(config.review.skip_rules)
     _check_rule_names(only, "--rules")
     _check_rule_names(skip, "--skip-rules")
-    baseline_path = request.baseline or config.review.baseline
-    if baseline_path and not Path(baseline_path).is_absolute() and request.baseline is None:
-        baseline_path = str(root / baseline_path)
-    baseline = load_baseline(baseline_path) if baseline_path else frozenset()
+    if request.baseline:
+        baseline = load_baseline(request.baseline)
+    elif config.review.baseline:
+        baseline = load_baseline(Path(root or ".") / config.review.baseline)
+    else:
+        baseline = frozenset()
     linters = request.linters or config.review.linters
+    if linters:
+        from .linters import resolve
+
+        resolve(linters)
+    changeset = changes.select_source(
+        request.repo, base=request.base, head=request.head, staged=request.staged, diff_file=request.diff_file
+    )
+    root = changeset.repo_root or root or Path(request.repo)
     result = review_changeset(changeset, RuleSelection(only=only, skip=skip), baseline, tuple(linters))
     document = review_document(result, fail_on)
     out_dir = Path(request.out) if request.out else root / ARTIFACT_DIR
-    import json
-
     artifact = write_atomic(out_dir / "review.json", json.dumps(document, indent=2) + "\n")
     exit_code = EXIT_FINDINGS if document["summary"]["failing"] else EXIT_OK
     return ReviewOutcome(document=document, artifact=artifact, exit_code=exit_code, fail_on=fail_on)
