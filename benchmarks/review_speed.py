@@ -122,7 +122,9 @@ def make_repo(root: Path, files: int, lines_per_file: int) -> list[str]:
         target.write_text(lines_of(template, lines_per_file))
         changed.append(path)
     git(root, "-c", "user.name=b", "-c", "user.email=b@example.com", "add", "-A")
-    git(root, "-c", "user.name=b", "-c", "user.email=b@example.com", "commit", "-q", "-m", "feature")
+    git(
+        root, "-c", "user.name=b", "-c", "user.email=b@example.com", "commit", "-q", "-m", "feature"
+    )
     return changed
 
 
@@ -144,7 +146,22 @@ def find_tool(name: str) -> str | None:
 def measure(label: str, root: Path, changed: list[str], runs: int) -> dict:
     review = find_tool("code-assistant")
     ruff = find_tool("ruff")
-    review_s, code = timed([review, "review", "--repo", ".", "--base", "main", "--head", "feature", "--format", "json"], root, runs)
+    review_s, code = timed(
+        [
+            review,
+            "review",
+            "--repo",
+            ".",
+            "--base",
+            "main",
+            "--head",
+            "feature",
+            "--format",
+            "json",
+        ],
+        root,
+        runs,
+    )
     if code not in (0, 1):
         raise SystemExit(f"{label}: review exited {code}")
     report = json.loads((root / "artifacts/code-assistant/review.json").read_text())
@@ -157,7 +174,9 @@ def measure(label: str, root: Path, changed: list[str], runs: int) -> dict:
     }
     py_files = [p for p in changed if p.endswith(".py")]
     if ruff and py_files:
-        ruff_s, _ = timed([ruff, "check", "--no-cache", "--exit-zero", "--quiet", *changed], root, runs)
+        ruff_s, _ = timed(
+            [ruff, "check", "--no-cache", "--exit-zero", "--quiet", *changed], root, runs
+        )
         result["ruff_seconds"] = round(ruff_s, 4)
         result["ratio_to_ruff"] = round(review_s / ruff_s, 2)
     return result
@@ -172,8 +191,15 @@ def main() -> None:
         typical = Path(tmp) / "typical"
         large = Path(tmp) / "large"
         results = [
-            measure("typical commit (8 files, 300 lines)", typical, make_repo(typical, 8, 38), args.runs),
-            measure("large diff (200 files, 10,000 lines)", large, make_repo(large, 200, 50), max(3, args.runs // 2)),
+            measure(
+                "typical commit (8 files, 300 lines)", typical, make_repo(typical, 8, 38), args.runs
+            ),
+            measure(
+                "large diff (200 files, 10,000 lines)",
+                large,
+                make_repo(large, 200, 50),
+                max(3, args.runs // 2),
+            ),
         ]
     record = {
         "benchmark": "review_speed",
@@ -183,8 +209,14 @@ def main() -> None:
         "results": results,
     }
     for row in results:
-        ratio = f", ruff {row['ruff_seconds']:.3f} s, ratio {row['ratio_to_ruff']}x" if "ruff_seconds" in row else ""
-        print(f"{row['case']}: {row['added_lines']} lines, review {row['review_seconds']:.3f} s{ratio}, {row['findings']} findings")
+        ratio = (
+            f", ruff {row['ruff_seconds']:.3f} s, ratio {row['ratio_to_ruff']}x"
+            if "ruff_seconds" in row
+            else ""
+        )
+        print(
+            f"{row['case']}: {row['added_lines']} lines, review {row['review_seconds']:.3f} s{ratio}, {row['findings']} findings"
+        )
     if args.log:
         args.log.parent.mkdir(parents=True, exist_ok=True)
         history = json.loads(args.log.read_text()) if args.log.exists() else []

@@ -15,9 +15,22 @@ SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("code-assistant", "code-assistant review and test selection")
-    group.addoption("--assistant-review", action="store_true", help="Review the change and report findings in the summary.")
-    group.addoption("--assistant-review-base", metavar="REF", help="Review HEAD's changes since its merge base with REF (default: working tree against HEAD).")
-    group.addoption("--assistant-review-fail-on", metavar="SEVERITY", choices=SEVERITIES, help="Fail the session on findings at or above SEVERITY (default: config, else high).")
+    group.addoption(
+        "--assistant-review",
+        action="store_true",
+        help="Review the change and report findings in the summary.",
+    )
+    group.addoption(
+        "--assistant-review-base",
+        metavar="REF",
+        help="Review HEAD's changes since its merge base with REF (default: working tree against HEAD).",
+    )
+    group.addoption(
+        "--assistant-review-fail-on",
+        metavar="SEVERITY",
+        choices=SEVERITIES,
+        help="Fail the session on findings at or above SEVERITY (default: config, else high).",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -62,9 +75,13 @@ class AssistantReview:
             return
         from code_assistant_lora.report import render
 
-        terminalreporter.write(render(self.outcome.document, "text", color=terminalreporter.hasmarkup))
+        terminalreporter.write(
+            render(self.outcome.document, "text", color=terminalreporter.hasmarkup)
+        )
         terminalreporter.write_line(f"review.json: {self.outcome.artifact}")
         if self.outcome.exit_code:
             terminalreporter.write_line(
-                f"session failed: findings at or above {self.outcome.fail_on.value}", red=True, bold=True
+                f"session failed: findings at or above {self.outcome.fail_on.value}",
+                red=True,
+                bold=True,
             )

@@ -9,7 +9,9 @@ from code_assistant_lora.review.engine import RuleSelection, review_files
 from code_assistant_lora.review.rule import FileUnderReview
 
 
-def file_change(path: str, new: str | None, old: str | None = None, status: str | None = None) -> FileUnderReview:
+def file_change(
+    path: str, new: str | None, old: str | None = None, status: str | None = None
+) -> FileUnderReview:
     """A FileUnderReview for `path` going from `old` to `new` (None = absent)."""
     if status is None:
         status = "added" if old is None else "deleted" if new is None else "modified"
@@ -37,7 +39,9 @@ def review(*files: FileUnderReview, only: str | None = None) -> list[Finding]:
     return review_files(list(files), selection=selection)
 
 
-def review_text(path: str, new: str | None, old: str | None = None, *, only: str | None = None) -> list[Finding]:
+def review_text(
+    path: str, new: str | None, old: str | None = None, *, only: str | None = None
+) -> list[Finding]:
     return review(file_change(path, new, old), only=only)
 
 

@@ -30,7 +30,9 @@ def history(git_repo):
         },
     )
     repo.branch("feature")
-    repo.write("app/core.py", "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n")
+    repo.write(
+        "app/core.py", "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n"
+    )
     repo.git("mv", "app/old_name.py", "app/new_name.py")
     repo.git("rm", "-q", "docs/gone.md")
     repo.write("app/new.py", "NEW = True\n")
@@ -130,7 +132,17 @@ def test_shallow_clone_missing_base_suggests_fetch_depth(history, tmp_path):
     history.checkout("feature")
     clone = tmp_path / "shallow"
     subprocess.run(
-        ["git", "clone", "-q", "--depth", "1", "--branch", "feature", f"file://{history.path}", str(clone)],
+        [
+            "git",
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            "--branch",
+            "feature",
+            f"file://{history.path}",
+            str(clone),
+        ],
         check=True,
     )
     with pytest.raises(UserError, match="fetch-depth: 0"):
@@ -149,7 +161,7 @@ index 1111111..2222222 100644
 @@ -1,3 +1,4 @@
  import os
 +import subprocess
- 
+\x20
  def run():
 """
 
@@ -160,12 +172,17 @@ def test_diff_file_parses_and_shows_sparse_content(tmp_path):
     changeset = changes.from_diff_file(diff)
     change = by_path(changeset)["pkg/mod.py"]
     assert change.added_lines == frozenset({2})
-    assert changeset.read_new(change).decode().splitlines()[:2] == ["import os", "import subprocess"]
+    assert changeset.read_new(change).decode().splitlines()[:2] == [
+        "import os",
+        "import subprocess",
+    ]
 
 
 def test_diff_file_prefers_matching_worktree_content(tmp_path):
     (tmp_path / "pkg").mkdir()
-    (tmp_path / "pkg/mod.py").write_text("import os\nimport subprocess\n\ndef run():\n    return 1\n")
+    (tmp_path / "pkg/mod.py").write_text(
+        "import os\nimport subprocess\n\ndef run():\n    return 1\n"
+    )
     diff = tmp_path / "change.diff"
     diff.write_bytes(GOOD_DIFF)
     changeset = changes.from_diff_file(diff, tmp_path)
@@ -181,7 +198,12 @@ def test_diff_file_prefers_matching_worktree_content(tmp_path):
         (b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,1 +1,1 @@\n-caf\xe9\n+cafe\n", "not UTF-8"),
         (GOOD_DIFF.replace(b"@@ -1,3 +1,4 @@", b"@@ -1,30 +1,40 @@"), "malformed diff"),
         (GOOD_DIFF.replace(b"pkg/mod.py", b"../../etc/passwd"), "escapes the repository"),
-        (GOOD_DIFF.replace(b"a/pkg/mod.py", b"/etc/passwd").replace(b"b/pkg/mod.py", b"/etc/passwd"), "escapes the repository"),
+        (
+            GOOD_DIFF.replace(b"a/pkg/mod.py", b"/etc/passwd").replace(
+                b"b/pkg/mod.py", b"/etc/passwd"
+            ),
+            "escapes the repository",
+        ),
     ],
     ids=["empty", "not-a-diff", "binary", "non-utf8", "truncated", "dotdot", "absolute"],
 )
@@ -206,11 +228,28 @@ def test_missing_diff_file(tmp_path):
         st.lists(
             st.sampled_from(
                 [
-                    "diff --git a/x.py b/x.py", "--- a/x.py", "+++ b/x.py", "--- /dev/null", "+++ /dev/null",
-                    "@@ -1,2 +1,3 @@", "@@ -0,0 +1 @@", "@@ -1 +1 @@", "+added", "-removed", " context", "",
-                    "new file mode 100644", "deleted file mode 100644", "index 0000000..1111111",
-                    "Binary files a/x.png and b/x.png differ", "rename from a.py", "rename to b.py",
-                    "old mode 100644", "new mode 100755", "\\ No newline at end of file", "+++ b/../up.py",
+                    "diff --git a/x.py b/x.py",
+                    "--- a/x.py",
+                    "+++ b/x.py",
+                    "--- /dev/null",
+                    "+++ /dev/null",
+                    "@@ -1,2 +1,3 @@",
+                    "@@ -0,0 +1 @@",
+                    "@@ -1 +1 @@",
+                    "+added",
+                    "-removed",
+                    " context",
+                    "",
+                    "new file mode 100644",
+                    "deleted file mode 100644",
+                    "index 0000000..1111111",
+                    "Binary files a/x.png and b/x.png differ",
+                    "rename from a.py",
+                    "rename to b.py",
+                    "old mode 100644",
+                    "new mode 100755",
+                    "\\ No newline at end of file",
+                    "+++ b/../up.py",
                 ]
             ),
             max_size=30,
@@ -225,6 +264,13 @@ def test_diff_reader_never_crashes(data):
         assert "\n" not in exc.message
         return
     for change in files:
-        assert change.status in {"added", "modified", "deleted", "renamed", "mode-changed", "binary"}
+        assert change.status in {
+            "added",
+            "modified",
+            "deleted",
+            "renamed",
+            "mode-changed",
+            "binary",
+        }
         assert not change.path.startswith("/") and ".." not in change.path.split("/")
         assert all(n >= 1 for n in change.added_lines)

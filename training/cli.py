@@ -19,7 +19,9 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def doctor(fmt: str) -> None:
     """Report the training environment: Python, torch, CUDA devices, bitsandbytes, peft, transformers."""
     from .environment import describe_environment

@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Optional
 
 from .errors import UserError
 
@@ -31,12 +30,17 @@ class ChangeSource:
     """Where a change set came from, as recorded in reports."""
 
     kind: str  # range | staged | worktree | diff-file
-    base: Optional[str] = None
-    head: Optional[str] = None
-    diff_file: Optional[str] = None
+    base: str | None = None
+    head: str | None = None
+    diff_file: str | None = None
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "base": self.base, "head": self.head, "diff_file": self.diff_file}
+        return {
+            "kind": self.kind,
+            "base": self.base,
+            "head": self.head,
+            "diff_file": self.diff_file,
+        }
 
 
 @dataclass(frozen=True)
@@ -45,12 +49,12 @@ class FileChange:
 
     path: str
     status: str  # added | modified | deleted | renamed | mode-changed | binary
-    old_path: Optional[str] = None
+    old_path: str | None = None
     added_lines: frozenset[int] = frozenset()
     removed_text: tuple[str, ...] = ()
-    old_mode: Optional[str] = None
-    new_mode: Optional[str] = None
-    new_blob: Optional[str] = None  # git blob id of the new content, when known
+    old_mode: str | None = None
+    new_mode: str | None = None
+    new_blob: str | None = None  # git blob id of the new content, when known
     context_lines: tuple[tuple[int, str], ...] = ()  # new-file lines the diff shows (context+added)
 
     @property
@@ -62,10 +66,10 @@ class FileChange:
 class ChangeSet:
     source: ChangeSource
     files: list[FileChange]
-    repo_root: Optional[Path] = None
+    repo_root: Path | None = None
     notes: list[str] = field(default_factory=list)
     # Returns the new content of a changed file as bytes, or None when it cannot be had.
-    read_new: Callable[[FileChange], Optional[bytes]] = field(default=lambda change: None, repr=False)
+    read_new: Callable[[FileChange], bytes | None] = field(default=lambda change: None, repr=False)
 
     @property
     def paths(self) -> list[str]:
@@ -85,7 +89,7 @@ def _check_path(path: str, diff_name: str) -> str:
     return str(pure)
 
 
-def _strip_prefix(name: Optional[str]) -> Optional[str]:
+def _strip_prefix(name: str | None) -> str | None:
     if name is None or name == "/dev/null":
         return None
     if name.startswith('"'):
@@ -170,7 +174,9 @@ def _file_change(patched, diff_name: str) -> FileChange:
         removed_text=tuple(removed),
         old_mode=patched.source_mode,
         new_mode=patched.target_mode,
-        new_blob=None if status in ("deleted",) or new_blob is None or set(new_blob) == {"0"} else new_blob,
+        new_blob=None
+        if status in ("deleted",) or new_blob is None or set(new_blob) == {"0"}
+        else new_blob,
         context_lines=tuple(shown),
     )
 
@@ -195,7 +201,9 @@ def _git_bytes(repo, *args: str) -> bytes:
     import git
 
     try:
-        return repo.git.execute(["git", *args], stdout_as_string=False, strip_newline_in_stdout=False)
+        return repo.git.execute(
+            ["git", *args], stdout_as_string=False, strip_newline_in_stdout=False
+        )
     except git.GitCommandError as exc:
         detail = (exc.stderr or "").strip().splitlines()
         raise UserError(f"git {args[0]} failed: {detail[-1] if detail else exc}") from None
@@ -216,7 +224,9 @@ def _resolve(repo, ref: str, role: str) -> str:
                 f"{role} ref {ref!r} is not in this shallow clone; fetch full history "
                 "(actions/checkout with fetch-depth: 0, or git fetch --unshallow)"
             ) from None
-        raise UserError(f"unknown {role} ref {ref!r}: no such commit in {repo.working_tree_dir}") from None
+        raise UserError(
+            f"unknown {role} ref {ref!r}: no such commit in {repo.working_tree_dir}"
+        ) from None
 
 
 def _has_head(repo) -> bool:
@@ -229,11 +239,19 @@ def _has_head(repo) -> bool:
         return False
 
 
-_DIFF_FLAGS = ("--no-color", "--no-ext-diff", "--full-index", "-M", "--src-prefix=a/", "--dst-prefix=b/", "-U3")
+_DIFF_FLAGS = (
+    "--no-color",
+    "--no-ext-diff",
+    "--full-index",
+    "-M",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+    "-U3",
+)
 
 
-def _blob_reader(repo) -> Callable[[FileChange], Optional[bytes]]:
-    def read(change: FileChange) -> Optional[bytes]:
+def _blob_reader(repo) -> Callable[[FileChange], bytes | None]:
+    def read(change: FileChange) -> bytes | None:
         if not change.new_blob:
             return None
         return repo.odb.stream(bytes.fromhex(change.new_blob)).read()
@@ -241,10 +259,10 @@ def _blob_reader(repo) -> Callable[[FileChange], Optional[bytes]]:
     return read
 
 
-def _worktree_reader(root: Path) -> Callable[[FileChange], Optional[bytes]]:
+def _worktree_reader(root: Path) -> Callable[[FileChange], bytes | None]:
     resolved_root = root.resolve()
 
-    def read(change: FileChange) -> Optional[bytes]:
+    def read(change: FileChange) -> bytes | None:
         target = root / change.path
         try:
             if target.is_symlink() or not target.is_file():
@@ -332,7 +350,9 @@ def from_worktree(repo_path: str | os.PathLike) -> ChangeSet:
             files.append(FileChange(path=path, status="binary"))
             continue
         count = content.count(b"\n") + (0 if content.endswith(b"\n") or not content else 1)
-        files.append(FileChange(path=path, status="added", added_lines=frozenset(range(1, count + 1))))
+        files.append(
+            FileChange(path=path, status="added", added_lines=frozenset(range(1, count + 1)))
+        )
     if not files:
         raise UserError("nothing to review: the working tree matches HEAD")
     return ChangeSet(
@@ -343,7 +363,9 @@ def from_worktree(repo_path: str | os.PathLike) -> ChangeSet:
     )
 
 
-def from_diff_file(diff_path: str | os.PathLike, repo_path: str | os.PathLike | None = None) -> ChangeSet:
+def from_diff_file(
+    diff_path: str | os.PathLike, repo_path: str | os.PathLike | None = None
+) -> ChangeSet:
     """A unified diff read from a file (`-` for stdin). New content comes from the repo's working
     tree when it matches the diff, otherwise from the lines the diff itself shows."""
     name = str(diff_path)
@@ -364,7 +386,7 @@ def from_diff_file(diff_path: str | os.PathLike, repo_path: str | os.PathLike | 
     root = Path(repo_path) if repo_path is not None else None
     worktree = _worktree_reader(root) if root is not None and root.is_dir() else None
 
-    def read(change: FileChange) -> Optional[bytes]:
+    def read(change: FileChange) -> bytes | None:
         if worktree is not None:
             content = worktree(change)
             if content is not None and _agrees(content, change):
@@ -385,7 +407,7 @@ def _agrees(content: bytes, change: FileChange) -> bool:
     return all(n <= len(lines) and lines[n - 1] == text for n, text in change.context_lines)
 
 
-def _sparse_content(change: FileChange) -> Optional[bytes]:
+def _sparse_content(change: FileChange) -> bytes | None:
     """The new file as far as the diff shows it: known lines in place, blanks elsewhere."""
     if change.status in ("deleted", "binary") or not change.context_lines:
         return None
@@ -398,13 +420,21 @@ def _sparse_content(change: FileChange) -> Optional[bytes]:
 
 def select_source(
     repo: str | os.PathLike,
-    base: Optional[str] = None,
-    head: Optional[str] = None,
+    base: str | None = None,
+    head: str | None = None,
     staged: bool = False,
-    diff_file: Optional[str] = None,
+    diff_file: str | None = None,
 ) -> ChangeSet:
     """The change set the user asked for; exactly one kind of source."""
-    chosen = [name for name, on in (("--base/--head", base or head), ("--staged", staged), ("--diff-file", diff_file)) if on]
+    chosen = [
+        name
+        for name, on in (
+            ("--base/--head", base or head),
+            ("--staged", staged),
+            ("--diff-file", diff_file),
+        )
+        if on
+    ]
     if len(chosen) > 1:
         raise UserError(f"choose one change source, not {' and '.join(chosen)}")
     if diff_file:

@@ -37,22 +37,59 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--repo", default=".", show_default=True, type=click.Path(file_okay=False), help="Repository to review.")
-@click.option("--base", help="Review the changes on --head since its merge base with this ref (what a PR shows).")
+@click.option(
+    "--repo",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Repository to review.",
+)
+@click.option(
+    "--base",
+    help="Review the changes on --head since its merge base with this ref (what a PR shows).",
+)
 @click.option("--head", help="Head of the range (default HEAD when --base is given).")
-@click.option("--staged", is_flag=True, help="Review the staged changes (what `git commit` would record).")
+@click.option(
+    "--staged", is_flag=True, help="Review the staged changes (what `git commit` would record)."
+)
 @click.option("--diff-file", type=str, help="Review a unified diff file ('-' reads stdin).")
 @click.option(
-    "--format", "fmt", type=click.Choice(["json", "github", "sarif", "text"]), default="text", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "github", "sarif", "text"]),
+    default="text",
+    show_default=True,
     help="What to print on stdout. review.json is always written.",
 )
-@click.option("--out", type=click.Path(file_okay=False), help="Artifact directory [default: REPO/artifacts/code-assistant].")
-@click.option("--fail-on", type=click.Choice(SEVERITIES), help="Exit 1 when a finding is at or above this severity [default: config, else high].")
-@click.option("--baseline", type=click.Path(dir_okay=False), help="Ignore findings whose fingerprints are in this file (a previous review.json or a JSON list).")
-@click.option("--rules", multiple=True, help="Only these rule ids or packs (comma-separated; e.g. python,secrets.private-key).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Artifact directory [default: REPO/artifacts/code-assistant].",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    help="Exit 1 when a finding is at or above this severity [default: config, else high].",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False),
+    help="Ignore findings whose fingerprints are in this file (a previous review.json or a JSON list).",
+)
+@click.option(
+    "--rules",
+    multiple=True,
+    help="Only these rule ids or packs (comma-separated; e.g. python,secrets.private-key).",
+)
 @click.option("--skip-rules", multiple=True, help="Skip these rule ids or packs (comma-separated).")
-@click.option("--linters", multiple=True, help="Also run these installed linters on changed files: auto or ruff,shellcheck,hadolint,sqlfluff,actionlint.")
-def review(repo, base, head, staged, diff_file, fmt, out, fail_on, baseline, rules, skip_rules, linters) -> None:
+@click.option(
+    "--linters",
+    multiple=True,
+    help="Also run these installed linters on changed files: auto or ruff,shellcheck,hadolint,sqlfluff,actionlint.",
+)
+def review(
+    repo, base, head, staged, diff_file, fmt, out, fail_on, baseline, rules, skip_rules, linters
+) -> None:
     """Review a change with the deterministic rule packs.
 
     With no source option it reviews the working tree (staged, unstaged and untracked files)
@@ -62,8 +99,16 @@ def review(repo, base, head, staged, diff_file, fmt, out, fail_on, baseline, rul
     from .review.workflow import ReviewRequest, run_review
 
     request = ReviewRequest(
-        repo=repo, base=base, head=head, staged=staged, diff_file=diff_file, out=out, fail_on=fail_on,
-        baseline=baseline, rules=tuple(rules), skip_rules=tuple(skip_rules),
+        repo=repo,
+        base=base,
+        head=head,
+        staged=staged,
+        diff_file=diff_file,
+        out=out,
+        fail_on=fail_on,
+        baseline=baseline,
+        rules=tuple(rules),
+        skip_rules=tuple(skip_rules),
         linters=tuple(p.strip() for v in linters for p in v.split(",") if p.strip()),
     )
     outcome = run_review(request)
@@ -74,15 +119,24 @@ def review(repo, base, head, staged, diff_file, fmt, out, fail_on, baseline, rul
 
 
 @cli.command("rules")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def list_rules(fmt: str) -> None:
     """List every review rule: id, severity, category and what it looks for."""
     from .review.rules import ALL_PACKS
 
     rows = [
-        {"id": r.id, "pack": p.name, "severity": r.severity.value, "category": r.category,
-         "rationale": r.rationale, "suggested_fix": r.suggested_fix}
-        for p in ALL_PACKS for r in p.rules
+        {
+            "id": r.id,
+            "pack": p.name,
+            "severity": r.severity.value,
+            "category": r.category,
+            "rationale": r.rationale,
+            "suggested_fix": r.suggested_fix,
+        }
+        for p in ALL_PACKS
+        for r in p.rules
     ]
     if fmt == "json":
         import json
@@ -110,7 +164,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except Exception as exc:  # the edge: anything unexpected is logged, not shown raw
         where = _log_crash(exc)
-        click.echo(f"code-assistant: internal error: {type(exc).__name__}: {exc} (traceback in {where})", err=True)
+        click.echo(
+            f"code-assistant: internal error: {type(exc).__name__}: {exc} (traceback in {where})",
+            err=True,
+        )
         sys.exit(EXIT_ENVIRONMENT)
 
 

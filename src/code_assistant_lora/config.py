@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from .errors import UserError
 from .findings import Severity
@@ -23,16 +23,16 @@ LINTERS = ("ruff", "shellcheck", "hadolint", "sqlfluff", "actionlint")
 
 @dataclass(frozen=True)
 class RoleConfig:
-    base_url: Optional[str] = None
-    model: Optional[str] = None
-    timeout: Optional[float] = None
-    max_tokens: Optional[int] = None
-    temperature: Optional[float] = None
+    base_url: str | None = None
+    model: str | None = None
+    timeout: float | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
 
 
 @dataclass(frozen=True)
 class ModelsConfig:
-    base_url: Optional[str] = None
+    base_url: str | None = None
     timeout: float = 30.0
     roles: dict[str, RoleConfig] = field(default_factory=dict)
 
@@ -42,7 +42,7 @@ class ReviewConfig:
     fail_on: Severity = Severity.HIGH
     rules: tuple[str, ...] = ()
     skip_rules: tuple[str, ...] = ()
-    baseline: Optional[str] = None
+    baseline: str | None = None
     linters: tuple[str, ...] = ()
     models: bool = False
 
@@ -51,7 +51,7 @@ class ReviewConfig:
 class Config:
     review: ReviewConfig = field(default_factory=ReviewConfig)
     models: ModelsConfig = field(default_factory=ModelsConfig)
-    source: Optional[str] = None  # the file it came from, for messages
+    source: str | None = None  # the file it came from, for messages
 
 
 def _expect(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
@@ -73,21 +73,29 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
 def _reject_unknown(table: dict, allowed: set[str], where: str) -> None:
     for key in table:
         if key not in allowed:
-            raise UserError(f"{where}: unknown key {key!r} (expected one of: {', '.join(sorted(allowed))})")
+            raise UserError(
+                f"{where}: unknown key {key!r} (expected one of: {', '.join(sorted(allowed))})"
+            )
 
 
 def _review(table: dict, where: str) -> ReviewConfig:
-    _reject_unknown(table, {"fail_on", "rules", "skip_rules", "baseline", "linters", "models"}, where)
+    _reject_unknown(
+        table, {"fail_on", "rules", "skip_rules", "baseline", "linters", "models"}, where
+    )
     linters = _strings(table.get("linters", []), f"{where}.linters")
     for name in linters:
         if name not in LINTERS and name != "auto":
-            raise UserError(f"{where}.linters: unknown linter {name!r} (expected auto or: {', '.join(LINTERS)})")
+            raise UserError(
+                f"{where}.linters: unknown linter {name!r} (expected auto or: {', '.join(LINTERS)})"
+            )
     fail_on = table.get("fail_on", "high")
     return ReviewConfig(
         fail_on=Severity.parse(_expect(fail_on, str, f"{where}.fail_on")),
         rules=_strings(table.get("rules", []), f"{where}.rules"),
         skip_rules=_strings(table.get("skip_rules", []), f"{where}.skip_rules"),
-        baseline=_expect(table["baseline"], str, f"{where}.baseline") if "baseline" in table else None,
+        baseline=_expect(table["baseline"], str, f"{where}.baseline")
+        if "baseline" in table
+        else None,
         linters=linters,
         models=_expect(table.get("models", False), bool, f"{where}.models"),
     )
@@ -96,10 +104,16 @@ def _review(table: dict, where: str) -> ReviewConfig:
 def _role(table: dict, where: str) -> RoleConfig:
     _reject_unknown(table, {"base_url", "model", "timeout", "max_tokens", "temperature"}, where)
     return RoleConfig(
-        base_url=_expect(table["base_url"], str, f"{where}.base_url") if "base_url" in table else None,
+        base_url=_expect(table["base_url"], str, f"{where}.base_url")
+        if "base_url" in table
+        else None,
         model=_expect(table["model"], str, f"{where}.model") if "model" in table else None,
-        timeout=float(_expect(table["timeout"], (int, float), f"{where}.timeout")) if "timeout" in table else None,
-        max_tokens=_expect(table["max_tokens"], int, f"{where}.max_tokens") if "max_tokens" in table else None,
+        timeout=float(_expect(table["timeout"], (int, float), f"{where}.timeout"))
+        if "timeout" in table
+        else None,
+        max_tokens=_expect(table["max_tokens"], int, f"{where}.max_tokens")
+        if "max_tokens" in table
+        else None,
         temperature=float(_expect(table["temperature"], (int, float), f"{where}.temperature"))
         if "temperature" in table
         else None,
@@ -112,10 +126,14 @@ def _models(table: dict, where: str) -> ModelsConfig:
     roles = {}
     for name, role in roles_table.items():
         if name not in ROLES:
-            raise UserError(f"{where}.roles: unknown role {name!r} (expected one of: {', '.join(ROLES)})")
+            raise UserError(
+                f"{where}.roles: unknown role {name!r} (expected one of: {', '.join(ROLES)})"
+            )
         roles[name] = _role(_expect(role, dict, f"{where}.roles.{name}"), f"{where}.roles.{name}")
     return ModelsConfig(
-        base_url=_expect(table["base_url"], str, f"{where}.base_url") if "base_url" in table else None,
+        base_url=_expect(table["base_url"], str, f"{where}.base_url")
+        if "base_url" in table
+        else None,
         timeout=float(_expect(table.get("timeout", 30), (int, float), f"{where}.timeout")),
         roles=roles,
     )
@@ -124,8 +142,12 @@ def _models(table: dict, where: str) -> ModelsConfig:
 def parse_config(data: dict, source: str) -> Config:
     _reject_unknown(data, {"review", "models"}, source)
     return Config(
-        review=_review(_expect(data.get("review", {}), dict, f"{source}: [review]"), f"{source}: review"),
-        models=_models(_expect(data.get("models", {}), dict, f"{source}: [models]"), f"{source}: models"),
+        review=_review(
+            _expect(data.get("review", {}), dict, f"{source}: [review]"), f"{source}: review"
+        ),
+        models=_models(
+            _expect(data.get("models", {}), dict, f"{source}: [models]"), f"{source}: models"
+        ),
         source=source,
     )
 
@@ -149,5 +171,8 @@ def load_config(repo_root: str | Path | None) -> Config:
     if pyproject.is_file():
         table = _read_toml(pyproject).get("tool", {}).get("code-assistant")
         if table is not None:
-            return parse_config(_expect(table, dict, "pyproject.toml: [tool.code-assistant]"), "pyproject.toml: [tool.code-assistant]")
+            return parse_config(
+                _expect(table, dict, "pyproject.toml: [tool.code-assistant]"),
+                "pyproject.toml: [tool.code-assistant]",
+            )
     return Config()

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-_LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "notice", "info": "notice"}
+_LEVELS = {
+    "critical": "error",
+    "high": "error",
+    "medium": "warning",
+    "low": "notice",
+    "info": "notice",
+}
 
 
 def _escape_data(text: str) -> str:

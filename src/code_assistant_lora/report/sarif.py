@@ -7,7 +7,13 @@ from .. import __version__
 SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 # GitHub orders code-scanning alerts by this 0-10 score.
-_SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "1.0"}
+_SECURITY_SEVERITY = {
+    "critical": "9.5",
+    "high": "8.0",
+    "medium": "5.5",
+    "low": "3.0",
+    "info": "1.0",
+}
 
 
 def _rule_descriptors(rule_ids: list[str], findings: list[dict]) -> list[dict]:
@@ -58,12 +64,19 @@ def sarif_document(document: dict) -> dict:
                     {
                         "physicalLocation": {
                             "artifactLocation": {"uri": finding["file"], "uriBaseId": "%SRCROOT%"},
-                            "region": {"startLine": max(1, finding["line"]), "endLine": max(1, finding["end_line"])},
+                            "region": {
+                                "startLine": max(1, finding["line"]),
+                                "endLine": max(1, finding["end_line"]),
+                            },
                         }
                     }
                 ],
                 "partialFingerprints": {"codeAssistant/v1": finding["fingerprint"]},
-                "properties": {"severity": finding["severity"], "category": finding["category"], "source": finding["source"]},
+                "properties": {
+                    "severity": finding["severity"],
+                    "category": finding["category"],
+                    "source": finding["source"],
+                },
             }
         )
     return {
@@ -85,7 +98,8 @@ def sarif_document(document: dict) -> dict:
                     {
                         "executionSuccessful": True,
                         "toolExecutionNotifications": [
-                            {"level": "note", "message": {"text": note}} for note in document.get("notes", [])
+                            {"level": "note", "message": {"text": note}}
+                            for note in document.get("notes", [])
                         ],
                     }
                 ],

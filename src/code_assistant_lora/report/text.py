@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import io
 
-_STYLES = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
+_STYLES = {
+    "critical": "bold white on red",
+    "high": "bold red",
+    "medium": "yellow",
+    "low": "cyan",
+    "info": "dim",
+}
 
 
 def render_text(document: dict, color: bool = False) -> str:
@@ -12,7 +18,14 @@ def render_text(document: dict, color: bool = False) -> str:
     from rich.markup import escape
 
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=100, highlight=False, soft_wrap=True)
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        no_color=not color,
+        width=100,
+        highlight=False,
+        soft_wrap=True,
+    )
     current = None
     for finding in document["findings"]:
         if finding["file"] != current:
@@ -28,7 +41,9 @@ def render_text(document: dict, color: bool = False) -> str:
         console.print(f"[dim]note: {escape(note)}[/dim]")
     summary = document["summary"]
     by = ", ".join(f"{count} {sev}" for sev, count in summary["by_severity"].items())
-    line = f"{summary['findings']} finding(s) in {summary['files']} file(s)" + (f" ({by})" if by else "")
+    line = f"{summary['findings']} finding(s) in {summary['files']} file(s)" + (
+        f" ({by})" if by else ""
+    )
     if "fail_on" in summary:
         line += f"; {summary['failing']} at or above {summary['fail_on']}"
     console.print(("\n" if document["findings"] else "") + line)

@@ -3,4 +3,12 @@
 from .engine import RuleSelection, review_files
 from .rule import FileUnderReview, Hit, ReviewContext, Rule, RulePack
 
-__all__ = ["FileUnderReview", "Hit", "ReviewContext", "Rule", "RulePack", "RuleSelection", "review_files"]
+__all__ = [
+    "FileUnderReview",
+    "Hit",
+    "ReviewContext",
+    "Rule",
+    "RulePack",
+    "RuleSelection",
+    "review_files",
+]

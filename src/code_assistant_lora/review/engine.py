@@ -29,6 +29,9 @@ class RuleSelection:
         return not names & self.skip
 
 
+EVERY_RULE = RuleSelection()
+
+
 def route(path: str, packs: Sequence[RulePack]) -> list[RulePack]:
     return [pack for pack in packs if pack.matches(path)]
 
@@ -53,7 +56,7 @@ def check_file(
     file: FileUnderReview,
     context: ReviewContext,
     packs: Sequence[RulePack],
-    selection: RuleSelection = RuleSelection(),
+    selection: RuleSelection = EVERY_RULE,
 ) -> list[Finding]:
     found: list[Finding] = []
     for pack in route(file.path, packs):
@@ -83,7 +86,7 @@ def dedupe(findings: Iterable[Finding]) -> list[Finding]:
 def review_files(
     files: Sequence[FileUnderReview],
     packs: Sequence[RulePack] | None = None,
-    selection: RuleSelection = RuleSelection(),
+    selection: RuleSelection = EVERY_RULE,
 ) -> list[Finding]:
     if packs is None:
         from .rules import ALL_PACKS

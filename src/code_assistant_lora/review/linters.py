@@ -53,26 +53,50 @@ def _parse_ruff(out: str) -> list[Issue]:
         code = item.get("code") or "syntax-error"
         fix = (item.get("fix") or {}).get("message") or f"See {item.get('url') or 'the ruff docs'}."
         issues.append(
-            Issue(code, item["location"]["row"], item["end_location"]["row"], item["message"], _ruff_severity(code), fix)
+            Issue(
+                code,
+                item["location"]["row"],
+                item["end_location"]["row"],
+                item["message"],
+                _ruff_severity(code),
+                fix,
+            )
         )
     return issues
 
 
-_LEVELS = {"error": Severity.MEDIUM, "warning": Severity.LOW, "info": Severity.INFO, "style": Severity.INFO}
+_LEVELS = {
+    "error": Severity.MEDIUM,
+    "warning": Severity.LOW,
+    "info": Severity.INFO,
+    "style": Severity.INFO,
+}
 
 
 def _parse_shellcheck(out: str) -> list[Issue]:
     return [
-        Issue(f"SC{item['code']}", item["line"], item.get("endLine", item["line"]), item["message"],
-              _LEVELS.get(item.get("level"), Severity.LOW), f"See https://www.shellcheck.net/wiki/SC{item['code']}.")
+        Issue(
+            f"SC{item['code']}",
+            item["line"],
+            item.get("endLine", item["line"]),
+            item["message"],
+            _LEVELS.get(item.get("level"), Severity.LOW),
+            f"See https://www.shellcheck.net/wiki/SC{item['code']}.",
+        )
         for item in json.loads(out or "[]")
     ]
 
 
 def _parse_hadolint(out: str) -> list[Issue]:
     return [
-        Issue(item["code"], item["line"], item["line"], item["message"], _LEVELS.get(item.get("level"), Severity.LOW),
-              f"See https://github.com/hadolint/hadolint/wiki/{item['code']}.")
+        Issue(
+            item["code"],
+            item["line"],
+            item["line"],
+            item["message"],
+            _LEVELS.get(item.get("level"), Severity.LOW),
+            f"See https://github.com/hadolint/hadolint/wiki/{item['code']}.",
+        )
         for item in json.loads(out or "[]")
     ]
 
@@ -82,15 +106,29 @@ def _parse_sqlfluff(out: str) -> list[Issue]:
     for entry in json.loads(out or "[]"):
         for item in entry.get("violations", []):
             line = item.get("start_line_no") or item.get("line_no") or 1
-            issues.append(Issue(item["code"], line, item.get("end_line_no", line), item["description"], Severity.LOW,
-                                "Apply `sqlfluff fix` or follow the rule's description."))
+            issues.append(
+                Issue(
+                    item["code"],
+                    line,
+                    item.get("end_line_no", line),
+                    item["description"],
+                    Severity.LOW,
+                    "Apply `sqlfluff fix` or follow the rule's description.",
+                )
+            )
     return issues
 
 
 def _parse_actionlint(out: str) -> list[Issue]:
     return [
-        Issue(item.get("kind", "actionlint"), item["line"], item["line"], item["message"], Severity.MEDIUM,
-              "See https://github.com/rhysd/actionlint/blob/main/docs/checks.md.")
+        Issue(
+            item.get("kind", "actionlint"),
+            item["line"],
+            item["line"],
+            item["message"],
+            Severity.MEDIUM,
+            "See https://github.com/rhysd/actionlint/blob/main/docs/checks.md.",
+        )
         for item in json.loads(out or "[]")
     ]
 
@@ -101,20 +139,54 @@ def _is_workflow(path: str) -> bool:
 
 def _is_dockerfile(path: str) -> bool:
     name = path.rsplit("/", 1)[-1]
-    return name in ("Dockerfile", "Containerfile") or name.startswith("Dockerfile.") or name.endswith(".Dockerfile")
+    return (
+        name in ("Dockerfile", "Containerfile")
+        or name.startswith("Dockerfile.")
+        or name.endswith(".Dockerfile")
+    )
 
 
 CATALOGUE: dict[str, Linter] = {
-    "ruff": Linter("ruff", lambda p: p.endswith((".py", ".pyi")),
-                   lambda exe, p: [exe, "check", "--output-format", "json", "--no-cache", "--exit-zero", "--stdin-filename", p, "-"],
-                   _parse_ruff),
-    "shellcheck": Linter("shellcheck", lambda p: p.endswith((".sh", ".bash")),
-                         lambda exe, p: [exe, "-f", "json", "-"], _parse_shellcheck),
-    "hadolint": Linter("hadolint", _is_dockerfile, lambda exe, p: [exe, "-f", "json", "--no-fail", "-"], _parse_hadolint),
-    "sqlfluff": Linter("sqlfluff", lambda p: p.endswith(".sql"),
-                       lambda exe, p: [exe, "lint", "-", "--format", "json", "--dialect", "postgres", "--nofail"], _parse_sqlfluff),
-    "actionlint": Linter("actionlint", _is_workflow,
-                         lambda exe, p: [exe, "-format", "{{json .}}", "-stdin-filename", p, "-"], _parse_actionlint),
+    "ruff": Linter(
+        "ruff",
+        lambda p: p.endswith((".py", ".pyi")),
+        lambda exe, p: [
+            exe,
+            "check",
+            "--output-format",
+            "json",
+            "--no-cache",
+            "--exit-zero",
+            "--stdin-filename",
+            p,
+            "-",
+        ],
+        _parse_ruff,
+    ),
+    "shellcheck": Linter(
+        "shellcheck",
+        lambda p: p.endswith((".sh", ".bash")),
+        lambda exe, p: [exe, "-f", "json", "-"],
+        _parse_shellcheck,
+    ),
+    "hadolint": Linter(
+        "hadolint",
+        _is_dockerfile,
+        lambda exe, p: [exe, "-f", "json", "--no-fail", "-"],
+        _parse_hadolint,
+    ),
+    "sqlfluff": Linter(
+        "sqlfluff",
+        lambda p: p.endswith(".sql"),
+        lambda exe, p: [exe, "lint", "-", "--format", "json", "--dialect", "postgres", "--nofail"],
+        _parse_sqlfluff,
+    ),
+    "actionlint": Linter(
+        "actionlint",
+        _is_workflow,
+        lambda exe, p: [exe, "-format", "{{json .}}", "-stdin-filename", p, "-"],
+        _parse_actionlint,
+    ),
 }
 
 
@@ -135,14 +207,21 @@ def resolve(names: Sequence[str]) -> list[str]:
             if name not in chosen:
                 chosen.append(name)
         else:
-            raise UserError(f"--linters: unknown linter {name!r} (expected auto or: {', '.join(LINTERS)})")
+            raise UserError(
+                f"--linters: unknown linter {name!r} (expected auto or: {', '.join(LINTERS)})"
+            )
     return chosen
 
 
 def _lint_file(linter: Linter, exe: str, file: FileUnderReview, cwd: Path | None) -> list[Issue]:
     completed = subprocess.run(
-        linter.command(exe, file.path), input=file.text, capture_output=True, text=True,
-        timeout=LINTER_TIMEOUT, cwd=cwd, check=False,
+        linter.command(exe, file.path),
+        input=file.text,
+        capture_output=True,
+        text=True,
+        timeout=LINTER_TIMEOUT,
+        cwd=cwd,
+        check=False,
     )
     return linter.parse(completed.stdout)
 
@@ -166,7 +245,9 @@ def run_linters(
             try:
                 issues = _lint_file(linter, exe, file, cwd)
             except subprocess.TimeoutExpired:
-                notes.append(f"linter {name} timed out on {file.path} after {LINTER_TIMEOUT}s; skipped")
+                notes.append(
+                    f"linter {name} timed out on {file.path} after {LINTER_TIMEOUT}s; skipped"
+                )
                 continue
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 notes.append(f"linter {name} failed on {file.path} ({type(exc).__name__}); skipped")
@@ -177,9 +258,15 @@ def run_linters(
                 rule = f"{name}.{issue.code}"
                 findings.append(
                     Finding(
-                        rule=rule, category=f"lint-{name}", severity=issue.severity, file=file.path,
-                        line=issue.line, end_line=max(issue.line, issue.end_line), rationale=issue.message,
-                        suggested_fix=issue.fix, source=f"linter:{name}",
+                        rule=rule,
+                        category=f"lint-{name}",
+                        severity=issue.severity,
+                        file=file.path,
+                        line=issue.line,
+                        end_line=max(issue.line, issue.end_line),
+                        rationale=issue.message,
+                        suggested_fix=issue.fix,
+                        source=f"linter:{name}",
                         fingerprint=fingerprint(rule, file.path, file.line(issue.line)),
                     )
                 )

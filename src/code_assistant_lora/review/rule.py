@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Optional
 
 from ..findings import Severity
 
@@ -36,10 +35,10 @@ class Hit:
     override the rule's text when the check can be more specific."""
 
     line: int
-    end_line: Optional[int] = None
-    rationale: Optional[str] = None
-    suggested_fix: Optional[str] = None
-    severity: Optional[Severity] = None
+    end_line: int | None = None
+    rationale: str | None = None
+    suggested_fix: str | None = None
+    severity: Severity | None = None
     # File-level concerns (a deleted test file, a committed .env) are reported even though no
     # added line carries them.
     anywhere: bool = False
@@ -51,9 +50,9 @@ class FileUnderReview:
 
     path: str
     status: str  # added | modified | deleted | renamed | mode-changed | binary
-    text: Optional[str]  # new content; None for deleted and binary files
+    text: str | None  # new content; None for deleted and binary files
     added_lines: frozenset[int] = frozenset()
-    old_path: Optional[str] = None
+    old_path: str | None = None
     removed_text: tuple[str, ...] = ()  # lines removed by the change, in order
 
     @property
@@ -83,7 +82,7 @@ class FileUnderReview:
         return self.is_new or number in self.added_lines
 
     @cached_property
-    def python_ast(self) -> Optional[ast.Module]:
+    def python_ast(self) -> ast.Module | None:
         """The parsed module, or None when the text is not valid Python."""
         if self.text is None:
             return None
@@ -127,7 +126,9 @@ class RulePack:
         return tuple(rule for rule, _ in self.checks)
 
 
-def line_matches(file: FileUnderReview, pattern: re.Pattern[str]) -> Iterable[tuple[int, re.Match[str]]]:
+def line_matches(
+    file: FileUnderReview, pattern: re.Pattern[str]
+) -> Iterable[tuple[int, re.Match[str]]]:
     """Each added line matching `pattern`, with its number (a common shape for line rules)."""
     for number, text in file.added():
         match = pattern.search(text)

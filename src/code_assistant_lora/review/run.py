@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from ..changes import MAX_FILE_BYTES, ChangeSet, FileChange, decode_text, looks_binary
 from ..errors import UserError
 from ..findings import Finding
-from .engine import RuleSelection, dedupe, review_files
+from .engine import EVERY_RULE, RuleSelection, dedupe, review_files
 from .rule import FileUnderReview
 
 
@@ -45,7 +44,7 @@ def files_under_review(changeset: ChangeSet) -> tuple[list[FileUnderReview], lis
     return files, notes
 
 
-def _load_text(changeset: ChangeSet, change: FileChange, notes: list[str]) -> Optional[str]:
+def _load_text(changeset: ChangeSet, change: FileChange, notes: list[str]) -> str | None:
     if change.status in ("deleted", "binary"):
         return None
     if change.new_mode in ("120000", "160000"):
@@ -54,7 +53,9 @@ def _load_text(changeset: ChangeSet, change: FileChange, notes: list[str]) -> Op
     if content is None:
         return None
     if len(content) > MAX_FILE_BYTES:
-        notes.append(f"skipped {change.path}: {len(content) // 1000} kB is over the {MAX_FILE_BYTES // 1_000_000} MB review limit")
+        notes.append(
+            f"skipped {change.path}: {len(content) // 1000} kB is over the {MAX_FILE_BYTES // 1_000_000} MB review limit"
+        )
         return None
     if looks_binary(content):
         return None
@@ -88,7 +89,7 @@ def load_baseline(path: str | Path) -> frozenset[str]:
 
 def review_changeset(
     changeset: ChangeSet,
-    selection: RuleSelection = RuleSelection(),
+    selection: RuleSelection = EVERY_RULE,
     baseline: frozenset[str] = frozenset(),
     linters: tuple[str, ...] = (),
 ) -> ReviewResult:

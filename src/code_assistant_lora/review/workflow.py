@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from ..config import LINTERS
 from ..errors import EXIT_FINDINGS, EXIT_OK
@@ -18,13 +17,13 @@ ARTIFACT_DIR = Path("artifacts") / "code-assistant"
 @dataclass(frozen=True)
 class ReviewRequest:
     repo: str = "."
-    base: Optional[str] = None
-    head: Optional[str] = None
+    base: str | None = None
+    head: str | None = None
     staged: bool = False
-    diff_file: Optional[str] = None
-    out: Optional[str] = None
-    fail_on: Optional[str] = None  # None: the config's (default high)
-    baseline: Optional[str] = None
+    diff_file: str | None = None
+    out: str | None = None
+    fail_on: str | None = None  # None: the config's (default high)
+    baseline: str | None = None
     rules: tuple[str, ...] = ()
     skip_rules: tuple[str, ...] = ()
     linters: tuple[str, ...] = ()
@@ -54,7 +53,7 @@ def _check_rule_names(names: frozenset[str], option: str) -> None:
             raise UserError(f"{option}: unknown rule {name!r} (see `code-assistant rules`)")
 
 
-def _repo_root(request: ReviewRequest) -> Optional[Path]:
+def _repo_root(request: ReviewRequest) -> Path | None:
     """The work tree holding the config; a diff file may be reviewed with no repository at all."""
     from ..changes import open_repo
 
@@ -89,10 +88,16 @@ def run_review(request: ReviewRequest) -> ReviewOutcome:
 
         resolve(linters)
     changeset = changes.select_source(
-        request.repo, base=request.base, head=request.head, staged=request.staged, diff_file=request.diff_file
+        request.repo,
+        base=request.base,
+        head=request.head,
+        staged=request.staged,
+        diff_file=request.diff_file,
     )
     root = changeset.repo_root or root or Path(request.repo)
-    result = review_changeset(changeset, RuleSelection(only=only, skip=skip), baseline, tuple(linters))
+    result = review_changeset(
+        changeset, RuleSelection(only=only, skip=skip), baseline, tuple(linters)
+    )
     document = review_document(result, fail_on)
     out_dir = Path(request.out) if request.out else root / ARTIFACT_DIR
     artifact = write_atomic(out_dir / "review.json", json.dumps(document, indent=2) + "\n")
