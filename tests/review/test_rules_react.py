@@ -225,8 +225,11 @@ def test_inline_suppression():
     ],
 )
 def test_odd_input_never_raises(text):
-    review_text("src/A.tsx", text, only="react")
-    review_text("src/A.tsx", text, old="x\n", only="react")
+    line_count = max(1, len(text.splitlines()))
+    for old in (None, "x\n"):
+        for finding in review_text("src/A.tsx", text, old=old, only="react"):
+            assert finding.rule.startswith("react.")
+            assert 1 <= finding.line <= line_count
 
 
 def test_modules_named_like_user_are_not_hook_modules():

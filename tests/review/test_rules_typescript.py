@@ -228,8 +228,11 @@ def test_inline_suppression():
     ],
 )
 def test_odd_input_never_raises(text):
-    review_text("src/api/x.ts", text, only="typescript")
-    review_text("src/api/x.ts", text, old="x\n", only="typescript")
+    line_count = max(1, len(text.splitlines()))
+    for old in (None, "x\n"):
+        for finding in review_text("src/api/x.ts", text, old=old, only="typescript"):
+            assert finding.rule.startswith("typescript.")
+            assert 1 <= finding.line <= line_count
 
 
 def test_deleted_and_unclaimed_files():

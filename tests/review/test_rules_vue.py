@@ -166,5 +166,8 @@ def test_inline_suppression():
     ],
 )
 def test_odd_input_never_raises(text):
-    review_text("src/A.vue", text, only="vue")
-    review_text("src/A.vue", text, old="x\n", only="vue")
+    line_count = max(1, len(text.splitlines()))
+    for old in (None, "x\n"):
+        for finding in review_text("src/A.vue", text, old=old, only="vue"):
+            assert finding.rule.startswith("vue.")
+            assert 1 <= finding.line <= line_count

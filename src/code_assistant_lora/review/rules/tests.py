@@ -124,7 +124,7 @@ def _line_offsets(text: str) -> list[int]:
 
 # --- tests without assertions ------------------------------------------------------------------------
 
-_ASSERTING_PREFIXES = ("assert", "check", "verify", "expect")
+_ASSERTING_PREFIXES = ("assert", "check", "verify", "expect", "validate")
 _ASSERTING_NAMES = frozenset({"raises", "warns", "deprecated_call", "fail", "assert_match"})
 _SKIP_MARKS = frozenset({"skip", "skipif", "xfail", "skipIf", "skipUnless", "expectedFailure"})
 
@@ -441,28 +441,31 @@ def check_public_api_without_test(file: FileUnderReview, context: ReviewContext)
         return
     if any(is_test_path(other.path) and not other.is_deleted for other in context.files):
         return
+    found: list[tuple[int, str]] = []
     if _is_python(file.path):
         source = python_source(file)
         if source is None:
             return
         for node in source.tree.body:
-            if isinstance(
-                node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-            ) and not node.name.startswith("_"):
-                if file.is_changed(node.lineno):
-                    yield Hit(
-                        line=node.lineno,
-                        rationale=f"`{node.name}` is new public API and no test changed.",
-                    )
+            if (
+                isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                and not node.name.startswith("_")
+                and file.is_changed(node.lineno)
+            ):
+                found.append((node.lineno, node.name))
     else:
         for number, code in _js_added_code(file):
             match = _JS_EXPORT.match(code)
             if match:
                 name = match.group("function") or match.group("class") or match.group("const")
                 if not name.startswith("_"):
-                    yield Hit(
-                        line=number, rationale=f"`{name}` is newly exported and no test changed."
-                    )
+                    found.append((number, name))
+    if found:
+        # One finding per file: the point is "this change has no test", not a list of names.
+        names = ", ".join(f"`{name}`" for _, name in found[:5]) + (" ..." if len(found) > 5 else "")
+        yield Hit(
+            line=found[0][0], rationale=f"New public API ({names}) and no test added or changed."
+        )
 
 
 # --- the pack -------------------------------------------------------------------------------------------
