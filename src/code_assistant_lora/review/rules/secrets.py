@@ -63,12 +63,22 @@ _ENV_TEMPLATE_SUFFIXES = (
 _MAX_LINE = 4000  # minified bundles and data blobs: not worth scanning per line
 
 # A cheap superset of what the detectors below can match: lines without any of these never reach
-# detect-secrets. Token formats all carry a long run of token characters; keyword hits carry a
-# credential word; private keys carry their armour.
-_CANDIDATE = re.compile(
-    r"[A-Za-z0-9+/_\-]{16,}|pass|pwd|secret|key|token|auth|cred|contrase|PuTTY|://[^/\s:@]+:[^/\s@]+@",
+# detect-secrets. Token formats are long runs of token characters with a digit somewhere (checked in
+# `_is_candidate`); keyword hits carry one of detect-secrets' denylisted words; URL credentials
+# carry `user:pass@`; entropy-only hits need a secret-sounding name and a long quoted value.
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9+/_=\-]{20,}")
+_CANDIDATE_WORD = re.compile(
+    r"(?:api|auth|service|account|db|database|priv|private|client)_?key|(?:db|database|key)_?pass"
+    r"|password|passwd|pwd|secret|contrase|bearer|://[^/\s:@]+:[^/\s@]+@",
     re.I,
 )
+
+
+def _is_candidate(line: str) -> bool:
+    if _CANDIDATE_WORD.search(line):
+        return True
+    return any(any(char.isdigit() for char in run.group()) for run in _TOKEN_RUN.finditer(line))
+
 
 # Credential-sounding names for entropy-only hits (the keyword detector covers password/secret/*key).
 _SECRET_NAME = re.compile(
@@ -318,7 +328,7 @@ def check_hardcoded_credential(file: FileUnderReview, context: ReviewContext) ->
     if not _scannable(file):
         return
     for number, line in file.added():
-        if len(line) > _MAX_LINE or not _CANDIDATE.search(line) or _BEGIN_KEY.search(line):
+        if len(line) > _MAX_LINE or not _is_candidate(line) or _BEGIN_KEY.search(line):
             continue
         yield from _credential_hits(file, number, line)
 
