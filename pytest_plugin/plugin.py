@@ -31,9 +31,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=SEVERITIES,
         help="Fail the session on findings at or above SEVERITY (default: config, else high).",
     )
+    from .evals import add_options
+
+    add_options(group)
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from .evals import EvalSession
+
+    config.pluginmanager.register(EvalSession(config), EvalSession.NAME)
     if config.getoption("assistant_review") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(AssistantReview(config), "code-assistant-review")
 

@@ -48,9 +48,36 @@ class ReviewConfig:
 
 
 @dataclass(frozen=True)
+class SuiteThresholds:
+    min_precision: float | None = None
+    min_recall: float | None = None
+
+
+@dataclass(frozen=True)
+class EvalsConfig:
+    """Reviewer regression evals: thresholds (all suites, then per suite) and the lowest severity
+    scored (`info` findings are advisory and not scored by default)."""
+
+    min_precision: float | None = None
+    min_recall: float | None = None
+    min_severity: Severity = Severity.LOW
+    suites: dict[str, SuiteThresholds] = field(default_factory=dict)
+
+    def thresholds(self, suite: str) -> SuiteThresholds:
+        own = self.suites.get(suite, SuiteThresholds())
+        return SuiteThresholds(
+            min_precision=own.min_precision
+            if own.min_precision is not None
+            else self.min_precision,
+            min_recall=own.min_recall if own.min_recall is not None else self.min_recall,
+        )
+
+
+@dataclass(frozen=True)
 class Config:
     review: ReviewConfig = field(default_factory=ReviewConfig)
     models: ModelsConfig = field(default_factory=ModelsConfig)
+    evals: EvalsConfig = field(default_factory=EvalsConfig)
     source: str | None = None  # the file it came from, for messages
 
 
@@ -139,14 +166,47 @@ def _models(table: dict, where: str) -> ModelsConfig:
     )
 
 
+def _ratio(table: dict, key: str, where: str) -> float | None:
+    if key not in table:
+        return None
+    value = float(_expect(table[key], (int, float), f"{where}.{key}"))
+    if not 0.0 <= value <= 1.0:
+        raise UserError(f"{where}.{key}: expected a number between 0 and 1, got {value!r}")
+    return value
+
+
+def _evals(table: dict, where: str) -> EvalsConfig:
+    _reject_unknown(table, {"min_precision", "min_recall", "min_severity", "suites"}, where)
+    suites_table = _expect(table.get("suites", {}), dict, f"{where}.suites")
+    suites = {}
+    for name, suite in suites_table.items():
+        here = f"{where}.suites.{name}"
+        _reject_unknown(_expect(suite, dict, here), {"min_precision", "min_recall"}, here)
+        suites[name] = SuiteThresholds(
+            min_precision=_ratio(suite, "min_precision", here),
+            min_recall=_ratio(suite, "min_recall", here),
+        )
+    return EvalsConfig(
+        min_precision=_ratio(table, "min_precision", where),
+        min_recall=_ratio(table, "min_recall", where),
+        min_severity=Severity.parse(
+            _expect(table.get("min_severity", "low"), str, f"{where}.min_severity")
+        ),
+        suites=suites,
+    )
+
+
 def parse_config(data: dict, source: str) -> Config:
-    _reject_unknown(data, {"review", "models"}, source)
+    _reject_unknown(data, {"review", "models", "evals"}, source)
     return Config(
         review=_review(
             _expect(data.get("review", {}), dict, f"{source}: [review]"), f"{source}: review"
         ),
         models=_models(
             _expect(data.get("models", {}), dict, f"{source}: [models]"), f"{source}: models"
+        ),
+        evals=_evals(
+            _expect(data.get("evals", {}), dict, f"{source}: [evals]"), f"{source}: evals"
         ),
         source=source,
     )
