@@ -189,3 +189,30 @@ def test_plain_pytest_runs_ignore_yaml_outside_reviewer_regression(pytester):
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
     assert "reviewer eval" not in result.stdout.str()
+
+
+def test_train_eval_runs_the_same_plugin(suites):
+    import subprocess
+    import sys
+
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "code_assistant_lora.training.cli",
+            "eval",
+            "evals/reviewer_regression",
+            "--report",
+            "logs/train-eval.json",
+            "--",
+            "-q",
+        ],
+        cwd=suites.path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    assert "code-assistant reviewer eval" in completed.stdout
+    summary = json.loads((suites.path / "logs" / "train-eval.json").read_text())
+    assert summary["overall"]["cases"] == 2

@@ -36,6 +36,48 @@ def doctor(fmt: str) -> None:
         click.echo(f"{key:<16} {value}")
 
 
+@cli.command("eval")
+@click.argument("suites", default="evals/reviewer_regression", type=click.Path(exists=True))
+@click.option(
+    "--reviewer",
+    type=click.Choice(["rules", "model", "both"]),
+    default="rules",
+    show_default=True,
+    help="What to score: the deterministic rules, a model endpoint, or both merged.",
+)
+@click.option("--endpoint", metavar="URL", help="OpenAI-compatible base URL for model reviewers.")
+@click.option("--model", metavar="NAME", help="Model (or LoRA module) name on the endpoint.")
+@click.option(
+    "--report",
+    metavar="PATH",
+    help="Write the eval summary JSON to PATH and markdown beside it (e.g. logs/eval-rules.json).",
+)
+@click.option(
+    "--timeout", type=float, default=60.0, show_default=True, help="Seconds per model request."
+)
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def evaluate(suites, reviewer, endpoint, model, report, timeout, pytest_args) -> None:
+    """Run the reviewer regression suites through the pytest plugin and print per-suite scores.
+
+    SUITES is the regression folder or one suite (default evals/reviewer_regression). Extra
+    arguments after `--` go to pytest (e.g. `-- -k sql -n 4`). Exits with pytest's code: 0 when
+    every case passes and every threshold holds.
+    """
+    try:
+        import pytest
+    except ImportError:
+        raise UserError("eval needs pytest: pip install 'code-assistant-lora[train]'") from None
+    args = [str(suites), "-p", "no:cacheprovider", "--assistant-reviewer", reviewer]
+    args += ["--assistant-model-timeout", str(timeout)]
+    if endpoint:
+        args += ["--assistant-endpoint", endpoint]
+    if model:
+        args += ["--assistant-model", model]
+    if report:
+        args += ["--assistant-eval-report", report]
+    sys.exit(int(pytest.main([*args, *pytest_args])))
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="code-assistant-train", standalone_mode=False)
