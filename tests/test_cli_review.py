@@ -227,3 +227,18 @@ def test_console_script_starts_without_heavy_imports(leaky):
         [sys.executable, "-c", probe], capture_output=True, text=True, check=False
     )
     assert "HEAVY=\n" in completed.stderr + "\n", completed.stderr[-500:]
+
+
+def test_config_exclude_skips_paths_with_a_note(leaky):
+    leaky.write(".code-assistant.toml", '[review]\nexclude = ["deploy/", "docs/*.md"]\n')
+    code, _, _ = run("review", "--repo", str(leaky.path), "--base", "main", "--format", "json")
+    document = artifact(leaky)
+    assert code == 0
+    assert [f["file"] for f in document["findings"]] == []
+    assert "1 file(s) skipped by [review] exclude" in document["notes"]
+    leaky.write(".code-assistant.toml", '[review]\nexclude = ["deploy/*", "README.md"]\n')
+    code, _, _ = run("review", "--repo", str(leaky.path), "--base", "main", "--format", "json")
+    assert code == 0 and artifact(leaky)["summary"]["files"] == 0
+    leaky.write(".code-assistant.toml", '[review]\nexclude = "deploy/"\n')
+    code, _, err = run("review", "--repo", str(leaky.path), "--base", "main")
+    assert code == 2 and "review.exclude" in err

@@ -45,6 +45,9 @@ class ReviewConfig:
     baseline: str | None = None
     linters: tuple[str, ...] = ()
     models: bool = False
+    exclude: tuple[
+        str, ...
+    ] = ()  # path globs never reviewed (planted-problem fixtures, vendored code)
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,7 @@ def _reject_unknown(table: dict, allowed: set[str], where: str) -> None:
 
 def _review(table: dict, where: str) -> ReviewConfig:
     _reject_unknown(
-        table, {"fail_on", "rules", "skip_rules", "baseline", "linters", "models"}, where
+        table, {"fail_on", "rules", "skip_rules", "baseline", "linters", "models", "exclude"}, where
     )
     linters = _strings(table.get("linters", []), f"{where}.linters")
     for name in linters:
@@ -125,6 +128,7 @@ def _review(table: dict, where: str) -> ReviewConfig:
         else None,
         linters=linters,
         models=_expect(table.get("models", False), bool, f"{where}.models"),
+        exclude=_strings(table.get("exclude", []), f"{where}.exclude"),
     )
 
 

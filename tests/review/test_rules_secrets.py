@@ -181,3 +181,14 @@ def test_inline_suppression_silences_a_fixture():
 def test_binary_garbage_and_replacement_characters_do_not_raise():
     text = "\ufffd\ufffd\x00key=\ufffd" * 200 + "\n" + "A" * 5000 + "\n"
     assert secrets("data/blob.txt", text) == []
+
+
+def test_a_specialists_secret_finding_absorbs_the_generic_one():
+    """A token in a Dockerfile ENV is one finding (the docker pack's), at the higher severity."""
+    findings = review_text(
+        "Dockerfile", f"FROM python:3.12-slim\nENV AWS_ACCESS_KEY_ID={AWS_KEY}\nUSER app\n"
+    )
+    on_env = [f for f in findings if f.line == 2]
+    assert [(f.category, f.severity) for f in on_env] == [
+        ("secret-in-dockerfile", Severity.CRITICAL)
+    ]

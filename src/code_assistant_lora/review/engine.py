@@ -4,7 +4,7 @@ apply suppressions, de-duplicate and sort. Pure: no I/O, no git."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..findings import Finding, Severity, fingerprint
 from .rule import FileUnderReview, Hit, ReviewContext, Rule, RulePack
@@ -72,15 +72,41 @@ def check_file(
     return found
 
 
+# The secrets pack scans every file; when a specialist reports the same secret on the same line
+# with a more specific category (`secret-in-dockerfile`, `secret-in-client-bundle`, ...), the
+# generic finding yields to it and lends it its severity when that is higher.
+GENERIC_SECRET = "hardcoded-secret"
+
+
+def _merge_generic_secrets(findings: list[Finding]) -> list[Finding]:
+    specific: dict[tuple[str, int], int] = {}
+    for index, finding in enumerate(findings):
+        if finding.category != GENERIC_SECRET and "secret" in finding.category:
+            specific.setdefault((finding.file, finding.line), index)
+    if not specific:
+        return findings
+    merged = list(findings)
+    dropped: set[int] = set()
+    for index, finding in enumerate(findings):
+        target = specific.get((finding.file, finding.line))
+        if finding.category == GENERIC_SECRET and target is not None:
+            dropped.add(index)
+            kept = merged[target]
+            if finding.severity.rank > kept.severity.rank:
+                merged[target] = replace(kept, severity=finding.severity)
+    return [f for i, f in enumerate(merged) if i not in dropped]
+
+
 def dedupe(findings: Iterable[Finding]) -> list[Finding]:
-    """One finding per (file, line, category): the most severe wins, rules before linters."""
+    """One finding per (file, line, category): the most severe wins, rules before linters; a
+    generic secret finding yields to a specialist's finding on the same line."""
     best: dict[tuple[str, int, str], Finding] = {}
     for finding in findings:
         key = (finding.file, finding.line, finding.category)
         kept = best.get(key)
         if kept is None or finding.severity.rank > kept.severity.rank:
             best[key] = finding
-    return sorted(best.values(), key=Finding.sort_key)
+    return sorted(_merge_generic_secrets(list(best.values())), key=Finding.sort_key)
 
 
 def review_files(

@@ -62,6 +62,35 @@ def _repo_root(request: ReviewRequest) -> Path | None:
     return Path(open_repo(request.repo).working_tree_dir)
 
 
+def is_excluded(path: str, patterns: tuple[str, ...]) -> bool:
+    """fnmatch globs where `*` crosses folders; `dir/` (or `dir/**`) excludes a whole folder."""
+    from fnmatch import fnmatchcase
+
+    for pattern in patterns:
+        folder = pattern.removesuffix("**").rstrip("/")
+        if pattern.endswith(("/", "/**")) and (path == folder or path.startswith(folder + "/")):
+            return True
+        if fnmatchcase(path, pattern):
+            return True
+    return False
+
+
+def exclude_paths(changeset, patterns: tuple[str, ...]):
+    """The change set without the excluded files (a note says how many were left out). A change
+    that touches only excluded files reviews nothing and passes: it is not an input error."""
+    from dataclasses import replace
+
+    kept = [f for f in changeset.files if not is_excluded(f.path, patterns)]
+    left_out = len(changeset.files) - len(kept)
+    if not left_out:
+        return changeset
+    return replace(
+        changeset,
+        files=kept,
+        notes=[*changeset.notes, f"{left_out} file(s) skipped by [review] exclude"],
+    )
+
+
 def run_review(request: ReviewRequest) -> ReviewOutcome:
     from .. import changes
     from ..config import load_config
@@ -95,6 +124,8 @@ def run_review(request: ReviewRequest) -> ReviewOutcome:
         diff_file=request.diff_file,
     )
     root = changeset.repo_root or root or Path(request.repo)
+    if config.review.exclude:
+        changeset = exclude_paths(changeset, config.review.exclude)
     result = review_changeset(
         changeset, RuleSelection(only=only, skip=skip), baseline, tuple(linters)
     )
