@@ -122,6 +122,21 @@ def test_findings_span_their_statement():
     ]
 
 
+def test_rls_lookup_matches_schema_when_both_sides_name_one():
+    """RLS on `api.notes` does not cover `public.notes`; an unqualified switch covers either, and
+    switches in other files of the change count."""
+    other = file_change(
+        "supabase/migrations/2_rls.sql", "alter table public.notes enable row level security;\n"
+    )
+    created = "create table public.notes (id int);\ncreate table public.tasks (id int);\n"
+    tail = "alter table api.notes enable row level security;\nalter table tasks enable row level security;\n"
+    assert hits(created + tail, "sql.table-without-rls") == [
+        ("sql.table-without-rls", 1, Severity.HIGH)
+    ]
+    found = review(file_change(MIGRATION, created + tail), other, only="sql")
+    assert [f.rule for f in found] == []
+
+
 def test_table_without_rls_names_the_table():
     found = review_text(MIGRATION, 'create table "public"."Todos" (id int);\n', only="sql")
     assert '`"public"."Todos"`' in found[0].rationale
@@ -328,8 +343,65 @@ def test_permissive_policy_names_policy_table_and_roles():
     assert "`public.todos`" in finding.rationale and "`anon`" in finding.rationale
 
 
+SIGNED_IN_ONLY_FIRING = [
+    (
+        "auth-role",
+        "create policy p on public.docs for update\n  using (auth.role() = 'authenticated');",
+        2,
+    ),
+    (
+        "auth-role-select-wrapped-reversed",
+        "create policy p on docs for all to authenticated\n"
+        "  using ('authenticated' = (select auth.role()))\n  with check (true);",
+        2,
+    ),
+    (
+        "uid-not-null",
+        "create policy p on docs for delete to authenticated using (auth.uid() is not null);",
+        1,
+    ),
+    (
+        "uid-not-null-extra-parens-upper",
+        "CREATE POLICY p ON docs FOR INSERT TO authenticated\nWITH CHECK (((SELECT auth.uid()) IS NOT NULL));",
+        2,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [c[1:] for c in SIGNED_IN_ONLY_FIRING],
+    ids=[c[0] for c in SIGNED_IN_ONLY_FIRING],
+)
+def test_permissive_policy_fires_on_signed_in_only_checks(text, line):
+    """A condition that only checks the caller is signed in is `true` for every user."""
+    assert hits(text, "sql.permissive-policy") == [("sql.permissive-policy", line, Severity.HIGH)]
+
+
+def test_signed_in_only_policy_says_every_signed_in_user():
+    text = "create policy p on public.docs for update using (auth.role() = 'authenticated');\n"
+    (finding,) = review_text(MIGRATION, text, only="sql")
+    assert "`using (auth.role() = 'authenticated')`" in finding.rationale
+    assert "every signed-in user" in finding.rationale
+
+
 POLICY_NEAR_MISSES = [
     ("owner-check", "create policy p on t for select using (auth.uid() = user_id);"),
+    ("role-anon", "create policy p on t for select using (auth.role() = 'anon');"),
+    ("role-service", "create policy p on t for all using (auth.role() = 'service_role');"),
+    (
+        "uid-not-null-and-owner",
+        "create policy p on t for delete using (auth.uid() is not null and owner_id = auth.uid());",
+    ),
+    ("uid-is-null", "create policy p on t for select to anon using (auth.uid() is null);"),
+    (
+        "signed-in-restrictive",
+        "create policy p on t as restrictive for all to public using (auth.uid() is not null);",
+    ),
+    (
+        "signed-in-comment",
+        "-- create policy p on t using (auth.role() = 'authenticated');\nselect 1;",
+    ),
     (
         "owner-check-select-wrapped",
         "create policy p on t for update to authenticated\n"
@@ -389,6 +461,22 @@ GRANT_FIRING = [
         Severity.MEDIUM,
     ),
     ("all-sequences-anon", "grant all on all sequences in schema public to anon;", Severity.HIGH),
+    # EXECUTE is PUBLIC's by default: a schema-wide grant only undoes protective revokes
+    (
+        "all-on-functions-anon",
+        "grant all on all functions in schema public to anon;",
+        Severity.MEDIUM,
+    ),
+    (
+        "execute-all-functions-anon",
+        "grant execute on all functions in schema public to anon;",
+        Severity.MEDIUM,
+    ),
+    (
+        "default-execute-anon",
+        "alter default privileges in schema public grant execute on functions to anon;",
+        Severity.MEDIUM,
+    ),
     ("create-on-schema-anon", "grant create on schema public to anon;", Severity.HIGH),
     (
         "default-privileges",
@@ -433,7 +521,11 @@ GRANT_NEAR_MISSES = [
     ),
     ("service-role", "grant all on all tables in schema public to service_role;"),
     ("execute-function", "grant execute on function public.search(text) to anon;"),
-    ("all-on-functions", "grant all on all functions in schema public to anon;"),
+    (
+        "execute-all-functions-authenticated",
+        "grant execute on all functions in schema public to authenticated;",
+    ),
+    ("revoke-execute-all-functions", "revoke execute on all functions in schema public from anon;"),
     (
         "sequence-usage",
         "grant usage, select on all sequences in schema public to anon, authenticated;",

@@ -38,7 +38,9 @@ Rules:
 * `sql.rls-disabled`: `alter table ... disable row level security` (same category as a table
   created without RLS: either way the table is open).
 * `sql.permissive-policy`: `create policy` / `alter policy` whose `using (...)` or `with check
-  (...)` is just `true` (any parentheses and whitespace, or `1 = 1`). High for every command,
+  (...)` is just `true` (any parentheses and whitespace, or `1 = 1`), or only checks that the
+  caller is signed in (`auth.role() = 'authenticated'`, `auth.uid() is not null`, also with
+  `(select auth.uid())`), which is `true` for every signed-in user. High for every command,
   `for select` included: a public read of a whole table is exactly the leak RLS exists to
   prevent (invoices, profiles with e-mails), and the rare deliberately public catalogue is better
   marked with an inline `code-assistant: ignore[sql.permissive-policy]`. Restrictive
@@ -50,9 +52,11 @@ Rules:
   `public`; `all` / `create` on a schema or database to them. Medium: the same `all` grants to
   `authenticated`, write privileges to `authenticated` on every table of a schema, `truncate`
   (which RLS does not cover) to `authenticated`, and `select` on every table of a schema to
-  `anon`. `alter default privileges ... grant` counts as a grant on every future table. Not
-  flagged: `select` on named tables, `usage` on a schema, `execute` (including `all`) on
-  functions, `usage, select` on sequences, grants to `service_role`, and `revoke`.
+  `anon`, and `execute` (or `all`) on every function of a schema to `anon` / `public` (EXECUTE
+  is PUBLIC's by default, so such a grant only undoes the revokes that protect sensitive
+  functions). `alter default privileges ... grant` counts as a grant on every future object.
+  Not flagged: `select` on named tables, `usage` on a schema, `execute` on named functions or
+  to `authenticated`, `usage, select` on sequences, grants to `service_role`, and `revoke`.
 * `sql.security-definer-search-path`: `create function|procedure ... security definer` (or an
   `alter function ... security definer`) without `set search_path ...` in its definition, either
   before or after the body, and without a later `alter function <name> ... set search_path` in
@@ -453,7 +457,7 @@ def sql_source(text: str) -> SqlSource:
 class _Facts:
     """What the change's SQL files establish together."""
 
-    rls_enabled: frozenset[tuple[str | None, str]]
+    rls_enabled: dict[str, set[str | None]]  # indexed by table name, see `_by_name`
     search_path_altered: frozenset[str]
     search_path_created: frozenset[str]
     dynamic_rls: bool
@@ -463,7 +467,7 @@ class _Facts:
 def _changeset(texts: tuple[str, ...]) -> _Facts:
     sources = [sql_source(text) for text in texts]
     return _Facts(
-        frozenset().union(*(s.rls_enabled for s in sources)),
+        _by_name(frozenset().union(*(s.rls_enabled for s in sources))),
         frozenset().union(*(s.search_path_altered for s in sources)),
         frozenset().union(*(s.search_path_created for s in sources)),
         any(s.dynamic_rls for s in sources),
@@ -505,11 +509,20 @@ def _pick(file: FileUnderReview, preferred: Iterable[int], fallback: Iterable[in
     return None
 
 
-def _has_rls(schema: str | None, name: str, enabled: Iterable[tuple[str | None, str]]) -> bool:
-    return any(
-        other == name and (schema is None or other_schema is None or schema == other_schema)
-        for other_schema, other in enabled
-    )
+def _by_name(enabled: Iterable[tuple[str | None, str]]) -> dict[str, set[str | None]]:
+    """RLS switches indexed by table name (schemas per name), for constant-time lookups."""
+    index: dict[str, set[str | None]] = {}
+    for other_schema, other in enabled:
+        index.setdefault(other, set()).add(other_schema)
+    return index
+
+
+def _has_rls(schema: str | None, name: str, *enabled: dict[str, set[str | None]]) -> bool:
+    for index in enabled:
+        schemas = index.get(name)
+        if schemas and (schema is None or None in schemas or schema in schemas):
+            return True
+    return False
 
 
 # --- sql.table-without-rls ------------------------------------------------------------------------
@@ -522,11 +535,11 @@ def check_table_without_rls(file: FileUnderReview, context: ReviewContext) -> It
     facts = _changeset_facts(context)
     if facts.dynamic_rls or source.dynamic_rls:
         return
-    enabled = facts.rls_enabled | source.rls_enabled
+    own = _by_name(source.rls_enabled)
     exposed = _DEFAULT_EXPOSED | source.exposed_schemas
-    removed: set[tuple[str | None, str]] = set()
+    removed: dict[str, set[str | None]] = {}
     if not file.is_new and file.removed_text:
-        removed = sql_source("\n".join(file.removed_text)).rls_enabled
+        removed = _by_name(sql_source("\n".join(file.removed_text)).rls_enabled)
     default_schema = "public"
     for statement in source.statements:
         code = statement.code
@@ -548,7 +561,7 @@ def check_table_without_rls(file: FileUnderReview, context: ReviewContext) -> It
         schema, name = _qname(create.group(2))
         if not name or (schema or default_schema) not in exposed:
             continue
-        if _has_rls(schema, name, enabled):
+        if _has_rls(schema, name, facts.rls_enabled, own):
             continue
         number = source.line(statement.start)
         table = _shown(create.group(2))
@@ -619,6 +632,55 @@ _POLICY_TO = re.compile(r"\bto\s+(.+)$", re.I | re.S)
 _TRUE_CLAUSE = re.compile(
     r"\b(using|with\s+check)\s*((?:\(\s*)+)(?:true|1\s*=\s*1)\s*((?:\)\s*)+)", re.I
 )
+# a clause whose whole condition is "the caller is signed in": `auth.role() = 'authenticated'`
+# (either side, optionally `(select auth.role())`) or `auth.uid() is not null`
+_AUTH_CALL = r"(?:\(\s*select\s+auth\s*\.\s*{0}\s*\(\s*\)\s*\)|auth\s*\.\s*{0}\s*\(\s*\))"
+_SIGNED_IN = re.compile(
+    rf"(?:{_AUTH_CALL.format('role')}\s*=\s*'(\s*)'|'(\s*)'\s*=\s*{_AUTH_CALL.format('role')}"
+    rf"|{_AUTH_CALL.format('uid')}\s+is\s+not\s+null)",
+    re.I,
+)
+
+
+def _closing_paren(code: str, open_at: int) -> int | None:
+    """The offset of the `)` matching the `(` at `open_at` (strings are already blanked)."""
+    depth = 0
+    for pos in range(open_at, len(code)):
+        char = code[pos]
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return pos
+    return None
+
+
+def _signed_in_only(code: str, raw: str, open_at: int) -> str | None:
+    """The condition of the clause whose `(` is at `open_at`, as written, when all it checks is
+    that the caller is signed in; None otherwise."""
+    close = _closing_paren(code, open_at)
+    if close is None:
+        return None
+    left, right = open_at + 1, close
+    while True:  # trim whitespace and redundant outer parentheses: `((auth.uid() is not null))`
+        while left < right and code[left].isspace():
+            left += 1
+        while right > left and code[right - 1].isspace():
+            right -= 1
+        if left < right and code[left] == "(" and _closing_paren(code, left) == right - 1:
+            left, right = left + 1, right - 1
+            continue
+        break
+    match = _SIGNED_IN.fullmatch(code, left, right)
+    if match is None:
+        return None
+    group = 1 if match.group(1) is not None else 2 if match.group(2) is not None else 0
+    if group and raw[match.start(group) : match.end(group)].strip().lower() != "authenticated":
+        return None
+    return " ".join(raw[left:right].split())
+
+
 _TRUSTED_ROLES = frozenset({"service_role", "postgres", "supabase_admin", "supabase_auth_admin"})
 
 
@@ -651,6 +713,16 @@ def check_permissive_policy(file: FileUnderReview, context: ReviewContext) -> It
             for clause in _TRUE_CLAUSE.finditer(code, policy.end())
             if clause.group(2).count("(") == clause.group(3).count(")")
         ]
+        raw = source.text[statement.start : statement.end]
+        signed_in = [
+            (statement.start + clause.start(), f"{kind} ({condition})")
+            for clause in _POLICY_CLAUSE.finditer(code, policy.end())
+            if (condition := _signed_in_only(code, raw, clause.end() - 1))
+            and (kind := " ".join(clause.group(1).lower().split()))
+        ]
+        open_clauses = sorted(
+            [(offset, f"{kind} (true)") for offset, kind in open_clauses] + signed_in
+        )
         if not open_clauses:
             continue
         number = _pick(
@@ -665,9 +737,9 @@ def check_permissive_policy(file: FileUnderReview, context: ReviewContext) -> It
             if "public" in roles
             else ", ".join(f"`{role}`" for role in sorted(roles))
         )
-        which = " and ".join(
-            f"`{kind} (true)`" for kind in dict.fromkeys(k for _, k in open_clauses)
-        )
+        which = " and ".join(f"`{shown}`" for shown in dict.fromkeys(k for _, k in open_clauses))
+        if len(signed_in) == len(open_clauses):  # only "is signed in" checks
+            who = "every signed-in user"
         verb = {"select": "read", "all": "read and change"}.get(command, command)
         yield Hit(
             number,
@@ -706,6 +778,12 @@ def _grant_severity(grant: Grant, role: str) -> tuple[Severity, str] | None:
         return (
             ((Severity.HIGH if anon else Severity.MEDIUM), "all privileges") if everything else None
         )
+    if grant.kind == "function":
+        # EXECUTE is PUBLIC's by default, so the only effect of a schema-wide (or default) grant
+        # to anon is to undo the revokes that protect sensitive (security definer) functions
+        if anon and grant.broad and (everything or "execute" in privileges):
+            return Severity.MEDIUM, "execute"
+        return None
     if grant.kind in ("schema", "database") and (everything or "create" in privileges):
         what = "all privileges" if everything else "create"
         return (Severity.HIGH if anon else Severity.MEDIUM), what
@@ -745,6 +823,9 @@ def check_broad_grant(file: FileUnderReview, context: ReviewContext) -> Iterable
             + (
                 "every table without RLS becomes readable through the Data API."
                 if what == "select"
+                else "it re-opens every function in the schema to them through `rpc()`, undoing "
+                "any `revoke execute` that protected a sensitive (security definer) function."
+                if grant.kind == "function"
                 else "with RLS missing or a permissive policy anywhere, they can change or wipe "
                 "the data directly through the Data API."
             ),
