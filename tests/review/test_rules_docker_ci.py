@@ -1220,6 +1220,30 @@ def test_env_copying_a_build_arg_is_worse_than_the_arg() -> None:
     assert "runtime environment" in findings[1].rationale
 
 
+@pytest.mark.parametrize(
+    ("env", "fires"),
+    [
+        ("REDIS_URL=redis://:9vQm2Lx7TzR4pWk8@redis:6379/0", True),
+        ("CELERY_BROKER_URL=rediss://:hunter2hunter2@cache.internal:6380/0", True),
+        ("FLOWER_BASIC_AUTH=ops:fl0wer-Adm1n-2024", True),
+        ("PROXY_AUTH=alice:s3cretpass,bob:an0therpass", True),
+        ("REDIS_URL=redis://redis:6379/0", False),
+        ("CELERY_RESULT_BACKEND=redis://redis.internal:6379/1", False),
+        ("AUTH_SERVER=keycloak.internal:8443", False),
+        ("AUTH_DOMAIN=acme.eu.auth0.com", False),
+        ("BASIC_AUTH_ENABLED=true", False),
+        ("AUTH_ISSUER=https://login.acme.dev/realms/main", False),
+        ("PUBLIC_AUTH_DEMO=demo:demo-password", False),
+    ],
+)
+def test_url_and_user_password_credentials(env: str, fires: bool) -> None:
+    text = f"FROM python:3.12-slim\nENV {env}\nUSER app\n"
+    findings = findings_of("Dockerfile", text, "docker_ci.secret-in-env")
+    assert [(f.line, f.severity) for f in findings] == ([(2, Severity.HIGH)] if fires else [])
+    for finding in findings:
+        assert env.split("=", 1)[1] not in finding.rationale
+
+
 def test_secret_value_never_appears_in_a_finding() -> None:
     text = src(
         """
@@ -1265,6 +1289,28 @@ def test_unpinned_action_variants(uses: str) -> None:
     assert [f.line for f in findings_of(WORKFLOW, text, "docker_ci.unpinned-action")] == [6]
 
 
+def test_slsa_generator_tag_reference_is_not_unpinned() -> None:
+    text = src(
+        """
+        on: push
+        jobs:
+          build:
+            uses: slsa-framework/slsa-github-generator/.github/workflows/builder_go_slsa3.yml@v2.1.0
+          provenance:
+            uses: slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@main
+          verify:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: slsa-framework/slsa-verifier/actions/installer@v2.7.1
+        """
+    )
+    findings = review_text(WORKFLOW, text, only="docker_ci")
+    assert [(f.rule, f.line) for f in findings] == [
+        ("docker_ci.unpinned-action", 6),
+        ("docker_ci.unpinned-action", 10),
+    ]
+
+
 @pytest.mark.parametrize(
     "command",
     [
@@ -1280,6 +1326,8 @@ def test_unpinned_action_variants(uses: str) -> None:
         'eval "$(curl -fsSL https://x.example/env.sh)"',
         "curl -sSL https://install.python-poetry.org | python3 -",
         "iwr -useb https://get.scoop.sh | iex",
+        "python3 <(curl -sL https://x.example/generator.py) Cargo.lock -o sources.json",
+        "node <(wget -qO- https://x.example/setup.js)",
     ],
 )
 def test_curl_pipe_shell_variants(command: str) -> None:
@@ -1300,6 +1348,8 @@ def test_curl_pipe_shell_variants(command: str) -> None:
         "echo 'curl https://x.example | sh'",
         "wget https://x.example/install.sh && chmod +x install.sh",
         "curl -s https://x.example/a || sh fallback.sh",
+        "python3 -m json.tool <(curl -s https://x.example/a.json)",
+        "diff <(curl -s https://x.example/a) <(curl -s https://x.example/b)",
     ],
 )
 def test_curl_near_miss_variants(command: str) -> None:
@@ -1351,6 +1401,9 @@ def test_changing_only_the_pipe_target_fires_on_the_download_line() -> None:
         ('run: echo "${{ secrets.TOKEN }}" | gh auth login --with-token', False),
         ('run: echo "::add-mask::${{ secrets.TOKEN }}"', False),
         ('run: echo "$OTHER"', False),
+        ('run: echo "token configured: ${MY_TOKEN:+yes}"', False),
+        ('run: echo "token configured: ${MY_TOKEN+yes}"', False),
+        ('run: echo "token: ${MY_TOKEN:-unset}"', True),
         ('run: curl -H "Authorization: Bearer $MY_TOKEN" https://api.example.com', False),
     ],
 )
@@ -1368,6 +1421,69 @@ def test_secret_echo_variants(step: str, fires: bool) -> None:
     """
     findings = findings_of(WORKFLOW, text, "docker_ci.secret-echoed-in-logs")
     assert [f.line for f in findings] == ([6] if fires else [])
+
+
+@pytest.mark.parametrize(
+    ("line", "fires"),
+    [
+        ("issue='${{ toJSON(github.event.issue) }}'", True),
+        ("echo '${{ toJson(github.event) }}' | jq .action", True),
+        ("echo '${{ tojson(github.event.pull_request.head) }}' > head.json", True),
+        ("printf '%s' '${{ toJSON(github) }}' > context.json", True),
+        ("echo '${{ toJSON(github.event.commits) }}' | jq -r '.[].id'", True),
+        ("echo '${{ toJSON(github.event.issue.labels) }}' | jq -r '.[].name'", False),
+        ("echo '${{ toJSON(matrix) }}'", False),
+        ("echo '${{ toJSON(steps.meta.outputs) }}'", False),
+        ("printf '%s' \"$EVENT_JSON\" | jq .action", False),
+    ],
+)
+def test_serialized_event_objects_are_script_injection(line: str, fires: bool) -> None:
+    text = f"""
+    on:
+      issues:
+        types: [opened]
+    jobs:
+      sync:
+        runs-on: ubuntu-latest
+        steps:
+          - env:
+              EVENT_JSON: ${{{{ toJSON(github.event) }}}}
+            run: |
+              {line}
+    """
+    findings = findings_of(WORKFLOW, text, "docker_ci.script-injection")
+    assert [f.line for f in findings] == ([11] if fires else [])
+    if fires:
+        assert "(github" in findings[0].rationale
+
+
+@pytest.mark.parametrize(
+    ("run", "fires"),
+    [
+        ('echo "app token: ${{ steps.app.outputs.token }}"', True),
+        ('echo "${{ steps.auth.outputs.access_token }}" | base64', True),
+        ('echo "minted $APP_TOKEN"', True),
+        ('echo "${{ steps.app.outputs.token }}" | gh auth login --with-token', False),
+        ('echo "token expires ${{ steps.app.outputs.token-expires-at }}"', False),
+        ('echo "cache key ${{ steps.cache-key.outputs.key }}"', False),
+        ('echo "tags: ${{ steps.meta.outputs.tags }}"', False),
+    ],
+)
+def test_credential_step_outputs_count_as_secrets(run: str, fires: bool) -> None:
+    text = f"""
+    on: push
+    jobs:
+      a:
+        runs-on: ubuntu-latest
+        steps:
+          - id: app
+            uses: actions/create-github-app-token@v1
+          - env:
+              APP_TOKEN: ${{{{ steps.app.outputs.token }}}}
+            run: {run}
+    """
+    findings = findings_of(WORKFLOW, text, "docker_ci.secret-echoed-in-logs")
+    assert [f.line for f in findings] == ([10] if fires else [])
 
 
 def test_pull_request_target_added_to_an_existing_head_checkout_fires() -> None:

