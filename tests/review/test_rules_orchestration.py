@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from rulekit import review, review_text
+from rulekit import file_change, review, review_text
 
 from code_assistant_lora.findings import Severity
 from code_assistant_lora.review.rule import FileUnderReview
@@ -458,8 +458,9 @@ data:
   password: aHVudGVyMg==
 """
     findings = review_text("k8s/secret.yaml", text, only="orchestration")
+    # reported on the password, not on the username listed before it
     assert [(f.rule, f.line, f.severity) for f in findings] == [
-        ("orchestration.secret-manifest", 7, HIGH)
+        ("orchestration.secret-manifest", 8, HIGH)
     ]
     assert "`password`" in findings[0].rationale and "aHVudGVyMg" not in findings[0].rationale
 
@@ -641,14 +642,12 @@ def test_compose_override_files_without_images_are_compose_by_name():
 
 def test_other_yaml_with_similar_keys_is_left_alone():
     gitlab = "image: node\nservices:\n  - postgres\nvariables:\n  POSTGRES_PASSWORD: example\ntest:\n  script: npm test\n"
-    helm_values = "image:\n  repository: nginx\n  tag: latest\nsecurityContext:\n  privileged: true\nenv:\n  - name: DB_PASSWORD\n    value: hunter2\n"
     openapi = "openapi: 3.0.0\npaths:\n  /containers:\n    get:\n      summary: list\n"
     drone = "kind: pipeline\ntype: docker\nsteps:\n  - name: test\n    image: golang\n    privileged: true\n"
     app_config = "# feature flags\nsandbox:\n  privileged: true\n  hostNetwork: true\n"
     assert found(".drone.yml", drone) == []
     assert found("deploy/app-config.yaml", app_config) == []
     assert found("ci/pipeline.yml", gitlab) == []
-    assert found("charts/api/values.yaml", helm_values) == []
     assert found("docs/openapi.yaml", openapi) == []
 
 
@@ -856,3 +855,252 @@ def test_every_rule_has_concrete_text():
         assert rule.id.startswith("orchestration.")
         assert rule.rationale and rule.suggested_fix
         assert rule.category == rule.category.lower() and " " not in rule.category
+
+
+# --- Helm values files -------------------------------------------------------------------------
+
+HELM_VALUES = """\
+image:
+  repository: ghcr.io/acme/agent
+  tag: latest
+hostNetwork: true
+podSecurityContext:
+  runAsNonRoot: false
+  runAsUser: 0
+securityContext:
+  privileged: true
+  capabilities:
+    add: [SYS_ADMIN]
+extraEnv:
+  - name: DB_PASSWORD
+    value: hunter2-prod-7f
+extraVolumes:
+  - name: logs
+    hostPath:
+      path: /var/log
+"""
+
+
+def test_helm_values_conventional_chart_keys_fire():
+    assert sorted(found("charts/agent/values.yaml", HELM_VALUES)) == [
+        ("dangerous-capability", 11, CRITICAL),
+        ("host-namespace", 4, HIGH),
+        ("host-path-mount", 17, HIGH),
+        ("privileged-container", 9, CRITICAL),
+        ("run-as-root", 7, MEDIUM),  # one finding for the context, on `runAsUser: 0`
+        ("secret-in-env", 14, HIGH),
+        ("unpinned-image", 3, MEDIUM),
+    ]
+
+
+def test_helm_values_only_changed_lines_are_reported():
+    old = HELM_VALUES.replace("tag: latest", 'tag: "1.4.2"')
+    assert found("charts/agent/values-prod.yaml", HELM_VALUES, old) == [
+        ("unpinned-image", 3, MEDIUM)
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # an empty tag means the chart's appVersion; a digest pins the image
+        'image:\n  repository: ghcr.io/acme/api\n  tag: ""\n  pullPolicy: IfNotPresent\n',
+        "image:\n  repository: ghcr.io/acme/api\n  tag: latest\n  digest: sha256:abc123\n",
+        "initImage: busybox:1.36.1\nsidecar:\n  image: envoyproxy/envoy:v1.31.2\n",
+        # switches that are not image references or security contexts
+        "pullImage: true\nrbac:\n  privileged: true\nhostNetworkPolicy: enabled\n",
+        "podSecurityContext:\n  runAsNonRoot: true\n  runAsUser: 65534\nsecurityContext:\n  privileged: false\n  allowPrivilegeEscalation: false\n  capabilities:\n    drop: [ALL]\n    add: [NET_BIND_SERVICE]\n",
+        "env:\n  - name: DB_PASSWORD_FILE\n    value: /run/secrets/db\n  - name: LOG_LEVEL\n    value: info\n",
+    ],
+)
+def test_helm_values_near_misses_are_quiet(text):
+    assert found("charts/api/values.yaml", text) == []
+
+
+def test_values_named_files_outside_charts_with_pod_keys_are_read_as_values():
+    text = "agent:\n  hostNetwork: true\n  image:\n    repository: acme/agent\n    tag: latest\n"
+    assert sorted(found("ops/values-staging.yml", text)) == [
+        ("host-namespace", 2, HIGH),
+        ("unpinned-image", 5, MEDIUM),
+    ]
+
+
+# --- run as root: one finding per securityContext -------------------------------------------------
+
+POD = (
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n"
+    "      image: nginx:1.27\n      resources:\n        limits: {{memory: 64Mi}}\n      {sc}\n"
+)
+
+
+def test_run_as_root_reports_a_context_once():
+    text = POD.format(sc="securityContext:\n        runAsNonRoot: false\n        runAsUser: 0")
+    assert [r for r in found("k8s/pod.yaml", text) if r[0] == "run-as-root"] == [
+        ("run-as-root", text.splitlines().index("        runAsUser: 0") + 1, MEDIUM)
+    ]
+
+
+def test_run_as_root_points_at_the_changed_key_of_the_context():
+    old = POD.format(sc="securityContext:\n        runAsUser: 0")
+    new = POD.format(sc="securityContext:\n        runAsUser: 0\n        runAsNonRoot: false")
+    line = new.splitlines().index("        runAsNonRoot: false") + 1
+    assert [r for r in found("k8s/pod.yaml", new, old) if r[0] == "run-as-root"] == [
+        ("run-as-root", line, MEDIUM)
+    ]
+
+
+# --- secret manifests point at the credential ----------------------------------------------------
+
+
+def test_secret_manifest_points_at_the_first_credential_not_the_username():
+    text = """\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: notifier
+stringData:
+  SMTP_USERNAME: postmaster@mg.acme.example
+  SMTP_HOST: smtp.eu.mailgun.org
+  SLACK_WEBHOOK: https://hooks.slack.com/services/T0/B0/abc
+  SMTP_PASSWORD: 3f9c1e7a52b84d06
+"""
+    assert found("k8s/notifier-secret.yaml", text) == [("secret-manifest", 9, HIGH)]
+    # nothing credential-like: the first changed entry, as before
+    plain = text.replace("  SMTP_PASSWORD: 3f9c1e7a52b84d06\n", "")
+    assert found("k8s/notifier-secret.yaml", plain) == [("secret-manifest", 6, HIGH)]
+
+
+# --- kustomize image overrides ---------------------------------------------------------------------
+
+CRONJOB_BARE_IMAGE = """\
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: export
+spec:
+  schedule: "0 5 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          containers:
+            - name: export
+              image: report-runner
+              resources:
+                limits: {memory: 256Mi}
+"""
+
+
+@pytest.mark.parametrize(
+    ("images", "expected"),
+    [
+        (
+            "  - name: report-runner\n    newName: registry.acme.io/report-runner\n    digest: sha256:5b0f\n",
+            [],
+        ),
+        ("  - name: report-runner\n    newTag: 2024.09.2\n", []),
+        # pins another image, or floats itself: the bare name is still unpinned
+        ("  - name: other-tool\n    newTag: 1.0.0\n", [("unpinned-image", 13)]),
+        (
+            "  - name: report-runner\n    newTag: latest\n",
+            [("unpinned-image", 13), ("unpinned-image", 7)],
+        ),
+    ],
+)
+def test_bare_image_names_pinned_by_a_kustomization_in_the_change(images, expected):
+    kustomization = (
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        "resources:\n  - export.yaml\nimages:\n" + images
+    )
+    findings = found_in_all(
+        file_change("k8s/reports/export.yaml", CRONJOB_BARE_IMAGE),
+        file_change("k8s/reports/kustomization.yaml", kustomization),
+    )
+    assert [(rule, line) for rule, _, line in findings] == expected
+
+
+def test_bare_image_without_a_kustomization_in_the_change_is_unpinned():
+    assert found("k8s/reports/export.yaml", CRONJOB_BARE_IMAGE) == [("unpinned-image", 13, MEDIUM)]
+
+
+def found_in_all(*files: FileUnderReview) -> list[tuple[str, str, int]]:
+    return [
+        (f.rule.removeprefix("orchestration."), f.file, f.line)
+        for f in review(*files, only="orchestration")
+    ]
+
+
+# --- Helm: a trailing `{{- end }}` does not hide a container's missing limits ---------------------
+
+HELM_SIDECAR = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ include "cache.fullname" . }}
+spec:
+  template:
+    spec:
+      containers:
+        - name: redis
+          image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+          resources:
+            {{- toYaml .Values.resources | nindent 12 }}
+        {{- if .Values.metrics.enabled }}
+        - name: metrics
+          image: oliver006/redis_exporter:v1.62.0
+          ports:
+            - containerPort: 9121
+        {{- end }}
+"""
+
+
+def test_helm_container_closed_by_a_control_directive_is_judged():
+    assert found("charts/cache/templates/deployment.yaml", HELM_SIDECAR) == [
+        ("missing-resource-limits", 14, MEDIUM)
+    ]
+
+
+def test_helm_container_ending_in_a_rendering_directive_is_not_judged():
+    text = HELM_SIDECAR.replace(
+        "            - containerPort: 9121\n",
+        '            - containerPort: 9121\n          {{- include "cache.metricsResources" . | nindent 10 }}\n',
+    )
+    assert found("charts/cache/templates/deployment.yaml", text) == []
+
+
+# --- folders holding the runtime socket -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mount", "severity"),
+    [
+        ("/var/run:/var/run:ro", CRITICAL),
+        ("/run:/host/run:ro", CRITICAL),
+        ("/run/containerd:/run/containerd", CRITICAL),
+        ("/var/run:/var/run", CRITICAL),
+    ],
+)
+def test_compose_mount_of_the_runtime_socket_folder_fires_even_read_only(mount, severity):
+    text = f"services:\n  agent:\n    image: acme/agent:1.2.3\n    volumes:\n      - {mount}\n"
+    findings = review_text("compose.yaml", text, only="orchestration")
+    assert [(f.rule, f.line, f.severity) for f in findings] == [
+        ("orchestration.host-path-mount", 5, severity)
+    ]
+    assert "runtime socket" in findings[0].rationale
+
+
+@pytest.mark.parametrize(
+    "mount", ["/var/run/postgresql:/var/run/postgresql", "/sys:/sys:ro", "/proc:/host/proc:ro"]
+)
+def test_compose_mount_of_other_run_and_read_only_kernel_folders_is_quiet(mount):
+    text = f"services:\n  agent:\n    image: acme/agent:1.2.3\n    volumes:\n      - {mount}\n"
+    assert found("compose.yaml", text) == []
+
+
+def test_hostpath_of_the_runtime_socket_folder_is_critical():
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n"
+        "      image: acme/agent:1.2.3\n      resources:\n        limits: {memory: 64Mi}\n"
+        "  volumes:\n    - name: run\n      hostPath:\n        path: /var/run\n"
+    )
+    assert found("k8s/pod.yaml", text) == [("host-path-mount", 13, CRITICAL)]

@@ -112,6 +112,18 @@ def test_credential_assignments_fire_high(path, text, line):
         ("frontend/package-lock.json", '"integrity": "sha512-' + "Qx9v" * 20 + '=="\n'),
         ("app/auth.ts", 'const token = localStorage.getItem("token");\n'),
         ("app/models.py", 'password = models.CharField(max_length=128, verbose_name="password")\n'),
+        (
+            "k8s/deploy.yaml",
+            "      volumes:\n        - name: tls\n          secret:\n            secretName: gateway-tls-cert\n",
+        ),
+        (
+            "k8s/ingress.yaml",
+            "  tls:\n    - hosts: [api.example.com]\n      secretName: api-tls-production\n",
+        ),
+        (
+            "src/auth.ts",
+            'const passwordResetUrl = "https://auth.example.com/reset-password/confirm";\n',
+        ),
     ],
 )
 def test_near_misses_do_not_fire(path, text):

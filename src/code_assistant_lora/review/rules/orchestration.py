@@ -4,8 +4,10 @@ The pack claims every YAML path outside `.github/workflows/` (the docker_ci pack
 packages and test folders, and decides per file by content, once per text (cached): a document
 whose root mapping has `apiVersion` and `kind` is a Kubernetes object (kustomization files are
 recognised by name too), and a root `services:` mapping whose entries have `image` or `build` (or
-any `services:` mapping in a `docker-compose*.yml` / `compose*.yml`) is a Compose file. Other YAML
-(CI configs, Helm values, OpenAPI specs) is left alone.
+any `services:` mapping in a `docker-compose*.yml` / `compose*.yml`) is a Compose file. A Helm
+values file (`values*.yaml`) is read for the chart conventions that render into the pod spec
+(`image.tag`, `*securityContext`, `hostNetwork`, `capabilities`, `hostPath`, env lists). Other YAML
+(CI configs, OpenAPI specs, app configs) is left alone.
 
 Each document between `---` markers is read with PyYAML's composer, which keeps the line of every
 key and value, so comments never fire and findings land on the offending key. Helm templates are
@@ -116,6 +118,22 @@ _CAPABILITIES = {
 }
 
 _RUNTIME_SOCKETS = ("docker.sock", "containerd.sock", "crio.sock", "podman.sock", "dockershim.sock")
+# Folders that hold a runtime socket: mounting them hands over the socket, and `:ro` does not stop
+# connecting to it.
+_RUNTIME_SOCKET_DIRS = frozenset(
+    {
+        "/run",
+        "/var/run",
+        "/run/docker",
+        "/var/run/docker",
+        "/run/containerd",
+        "/var/run/containerd",
+        "/run/crio",
+        "/var/run/crio",
+        "/run/podman",
+        "/var/run/podman",
+    }
+)
 # Host paths that expose the node even read-only, and those that are only dangerous writable (a
 # read-only /proc or /sys is what node exporters mount).
 _SENSITIVE_ALWAYS = frozenset(
@@ -414,6 +432,7 @@ def manifest(
     if not (
         compose_name
         or kustomization
+        or helm_values
         or manifest_folder
         or _RELEVANT.search(text)
         or _K8S_KEYS.search(text)
@@ -426,6 +445,8 @@ def manifest(
         or (not helm_values and (_K8S_KEYS.search(clean) or manifest_folder))
     )
     compose_text = compose_name or bool(_COMPOSE_SERVICES.search(clean))
+    if helm_values and not compose_text and not k8s_text:
+        return _values_manifest(clean, templated)
     lines = clean.split("\n")
     bounds = [i for i, line in enumerate(lines) if _DOC_MARKER.match(line)]
     docs: list[Doc] = []
@@ -440,6 +461,22 @@ def manifest(
         start = end + 1
     limit_range = any(doc.kind == "LimitRange" for doc in docs)
     return Manifest(tuple(docs), templated, limit_range)
+
+
+def _values_manifest(clean: str, templated: frozenset[int]) -> Manifest:
+    """A Helm values file: its documents (or, when it does not parse, its fragments) as `values`
+    documents, which only the checks of conventional chart keys read."""
+    lines = clean.split("\n")
+    roots = _compose(clean)
+    if roots is not None:
+        docs = tuple(Doc(root, 0, "values", None, False) for root in roots)
+    else:
+        docs = tuple(
+            Doc(root, first, "values", None, True, closed)
+            for first, last, closed in _chunks(lines, 0, len(lines))
+            for root in _compose("\n".join(lines[first:last])) or ()
+        )
+    return Manifest(docs, templated, False)
 
 
 def _read_document(
@@ -579,16 +616,32 @@ def _where(service: str | None) -> str:
 
 
 def _security_contexts(doc: Doc) -> Iterator[MappingNode]:
+    """The securityContext mappings of a manifest (every mapping of a fragment: the keys these
+    checks read are unambiguous), or of a Helm values file (`securityContext`,
+    `podSecurityContext`, `containerSecurityContext`, ... and a fragment's unplaced root)."""
     for node, path, _ in doc.mappings:
-        if (path and path[-1] == "securityContext") or doc.fragment:
+        if doc.flavour == "values":
+            if (path and path[-1].lower().endswith("securitycontext")) or (
+                doc.fragment and not path
+            ):
+                yield node
+        elif (path and path[-1] == "securityContext") or doc.fragment:
             yield node
+
+
+def _pod_docs(file: FileUnderReview) -> Iterator[Doc]:
+    """Kubernetes documents and Helm values documents (which render into pod specs)."""
+    for _, doc in _docs(file, "k8s"):
+        yield doc
+    for _, doc in _docs(file, "values"):
+        yield doc
 
 
 def check_privileged(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:
     """`securityContext.privileged: true` (Kubernetes) or `privileged: true` (Compose): the
     container gets every capability and the host's devices, so a compromise of it is root on the
-    node."""
-    for _, doc in _docs(file, "k8s"):
+    node. Helm values' securityContext blocks count too."""
+    for doc in _pod_docs(file):
         for node in _security_contexts(doc):
             key = _key(node, "privileged")
             if key is not None and _true(_get(node, "privileged")):
@@ -607,7 +660,7 @@ def check_privileged(file: FileUnderReview, context: ReviewContext) -> Iterable[
 def check_privilege_escalation(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:
     """`allowPrivilegeEscalation: true`: setuid binaries and file capabilities inside the
     container can raise a process above the user it started as."""
-    for _, doc in _docs(file, "k8s"):
+    for doc in _pod_docs(file):
         for node in _security_contexts(doc):
             key = _key(node, "allowPrivilegeEscalation")
             if key is not None and _true(_get(node, "allowPrivilegeEscalation")):
@@ -636,7 +689,7 @@ def check_capabilities(file: FileUnderReview, context: ReviewContext) -> Iterabl
     (Kubernetes) or `cap_add` (Compose) with `ALL`, `SYS_ADMIN`, `NET_ADMIN`, `SYS_PTRACE`,
     `SYS_MODULE` and similar. Dropping capabilities and benign additions such as
     `NET_BIND_SERVICE` are fine."""
-    for _, doc in _docs(file, "k8s"):
+    for doc in _pod_docs(file):
         for node, path, _ in doc.mappings:
             if (path and path[-1] == "capabilities") or doc.fragment:
                 yield from _capability_hits(doc, _get(node, "add"), "The container")
@@ -664,10 +717,11 @@ _COMPOSE_NAMESPACES = {
 def check_host_namespace(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:
     """`hostNetwork`/`hostPID`/`hostIPC: true` (Kubernetes), `network_mode: host`, `pid: host`,
     `ipc: host`, `userns_mode: host` (Compose): the container shares the host's namespace and
-    loses that layer of isolation."""
-    for _, doc in _docs(file, "k8s"):
+    loses that layer of isolation. In a Helm values file the keys are the chart's switches for
+    the pod spec and count wherever they are."""
+    for doc in _pod_docs(file):
         for node, _, _ in doc.mappings:
-            if not doc.fragment and _get(node, "containers") is None:
+            if doc.flavour == "k8s" and not doc.fragment and _get(node, "containers") is None:
                 continue  # a pod spec (policies such as a PodSecurityPolicy use the same keys)
             for key, value in _pairs(node):
                 what = _K8S_NAMESPACES.get(key.value)
@@ -694,10 +748,15 @@ def _normal_path(path: str) -> str:
     return path.rstrip("/") or "/"
 
 
+def _runtime_socket(path: str) -> bool:
+    """Whether mounting the (normalised) host path exposes the container runtime socket."""
+    return path.endswith(_RUNTIME_SOCKETS) or path in _RUNTIME_SOCKET_DIRS
+
+
 def _host_path_severity(path: str, read_only: bool) -> Severity | None:
     """How bad mounting this host path is; None when it is not sensitive."""
     path = _normal_path(path)
-    if path.endswith(_RUNTIME_SOCKETS) or path == "/":
+    if _runtime_socket(path) or path == "/":
         return Severity.CRITICAL
     if path in _SENSITIVE_ALWAYS or (not read_only and path in _SENSITIVE_WRITABLE):
         return Severity.HIGH
@@ -724,9 +783,10 @@ def _bind_mount(item: Node) -> tuple[str, bool] | None:
 def check_host_path(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:
     """`hostPath` volumes (Kubernetes, any path: the pod reads or writes the node's filesystem,
     critical for the container runtime socket or `/`), and Compose bind mounts of sensitive host
-    paths (`/var/run/docker.sock`, `/`, `/etc`, writable `/proc`, `/sys`, ...). Project bind
-    mounts such as `./src:/app` and named volumes are normal and do not match."""
-    for _, doc in _docs(file, "k8s"):
+    paths (`/var/run/docker.sock` or `/var/run` even `:ro`, `/`, `/etc`, writable `/proc`, `/sys`, ...). Project bind
+    mounts such as `./src:/app` and named volumes are normal and do not match. Helm values'
+    extra volumes count like the manifest's."""
+    for doc in _pod_docs(file):
         for node, _, _ in doc.mappings:
             key = _key(node, "hostPath")
             spec = _get(node, "hostPath")
@@ -735,12 +795,12 @@ def check_host_path(file: FileUnderReview, context: ReviewContext) -> Iterable[H
             path = _clean(_scalar(_get(spec, "path")))
             severity = _host_path_severity(path, False) if path else None
             shown = f" `{path}`" if path else ""
-            socket = bool(path) and _normal_path(path or "").endswith(_RUNTIME_SOCKETS)
+            socket = bool(path) and _runtime_socket(_normal_path(path or ""))
             yield Hit(
                 doc.line(key),
                 severity=Severity.CRITICAL if severity is Severity.CRITICAL else None,
                 rationale=(
-                    f"The hostPath volume{shown} hands the pod the node's container runtime socket: whoever controls the pod can start privileged containers, i.e. is root on the node."
+                    f"The hostPath volume{shown} hands the pod the node's container runtime socket (or the folder holding it): whoever controls the pod can start privileged containers, i.e. is root on the node."
                     if socket
                     else f"The hostPath volume{shown} exposes the node's filesystem to the pod: a compromised container can read node secrets or write to the host, and the pod is tied to one node's disk."
                 ),
@@ -756,12 +816,12 @@ def check_host_path(file: FileUnderReview, context: ReviewContext) -> Iterable[H
                 if severity is None:
                     continue
                 path = _normal_path(mount[0])
-                socket = path.endswith(_RUNTIME_SOCKETS)
+                socket = _runtime_socket(path)
                 yield Hit(
                     doc.line(item),
                     severity=severity,
                     rationale=(
-                        f"{_where(service)} mounts the container runtime socket `{path}`: whoever controls the container can start privileged containers, i.e. is root on the host (read-only does not help)."
+                        f"{_where(service)} mounts the container runtime socket `{path}` (or the folder holding it): whoever controls the container can start privileged containers, i.e. is root on the host (read-only does not help)."
                         if socket
                         else f"{_where(service)} bind-mounts the host path `{path}`: a compromised container can read host secrets or modify the host."
                     ),
@@ -856,6 +916,26 @@ def _removed_limits_in_fragments(found: Manifest) -> Iterator[Hit]:
         )
 
 
+# Template actions that only steer rendering (`{{- if }}`, `{{- end }}`, comments) and print nothing.
+_CONTROL_ACTION = re.compile(
+    r"\{\{-?\s*(?:/\*.*?\*/|(?:if|else|else\s+if|end|with|range|define|block)\b[^}]*)\s*-?\}\}"
+)
+
+
+def _may_render_into(file: FileUnderReview, found: Manifest, span: range) -> bool:
+    """Whether a template directive may render part of the block on `span`: any directive between
+    its first and last known lines, or one after its last line that prints something (a trailing
+    `{{- end }}` of an `if` around the block prints nothing)."""
+    templated = [line for line in span if line in found.templated]
+    if not templated:
+        return False
+    content = [line for line in span if line not in found.templated and file.line(line).strip()]
+    last = content[-1] if content else span.start
+    return any(
+        line < last or _CONTROL_ACTION.sub("", file.line(line)).strip() for line in templated
+    )
+
+
 def check_resource_limits(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:
     """A container of a workload (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob, ...)
     without `resources.limits.memory`: one leaking or spiking container can exhaust the node and
@@ -869,7 +949,7 @@ def check_resource_limits(file: FileUnderReview, context: ReviewContext) -> Iter
     lacking: list[tuple[Doc, MappingNode, str]] = []
     for doc, container in _workload_containers(found):
         span = range(doc.line(container), doc.end_line(container) + 1)
-        if any(line in found.templated for line in span):
+        if _may_render_into(file, found, span):
             continue  # a Helm directive inside may render the limits
         if not file.is_new and _has_gap(file, span):
             continue  # a gap in a diff's partial text may hide the limits
@@ -947,11 +1027,95 @@ def _container_like(doc: Doc, node: MappingNode, path: tuple[str, ...]) -> bool:
     return doc.fragment and not path
 
 
+def _image_name(ref: str) -> str:
+    """The repository part of an image reference (`registry:5000/app:1.2` -> `registry:5000/app`)."""
+    ref = ref.strip().split("@", 1)[0]
+    head, _, last = ref.rpartition("/")
+    return f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
+
+
+@lru_cache(maxsize=32)
+def _kustomize_pinned(texts: tuple[str, ...]) -> frozenset[str]:
+    """Image names that the given kustomization files pin with `newTag` (not `latest`) or
+    `digest`: kustomize rewrites every reference to them, so the manifests may name them bare."""
+    pinned: set[str] = set()
+    for text in texts:
+        for doc in manifest(text, kustomization=True).docs:
+            for item in _items(_get(doc.root, "images")):
+                name = _clean(_scalar(_get(item, "name")))
+                tag = _clean(_scalar(_get(item, "newTag")))
+                digest = _clean(_scalar(_get(item, "digest")))
+                if name and (digest or (tag and tag.lower() != "latest")):
+                    pinned.add(_image_name(name))
+    return frozenset(pinned)
+
+
+def _items(node: Node | None) -> list[Node]:
+    return list(node.value) if isinstance(node, SequenceNode) else []
+
+
+_LAST_CONTEXT: list = [None, frozenset()]  # (context.files, its pinned names): one review at a time
+
+
+def _pinned_by_kustomize(context: ReviewContext) -> frozenset[str]:
+    if _LAST_CONTEXT[0] is context.files:
+        return _LAST_CONTEXT[1]
+    texts = tuple(
+        f.text
+        for f in context.files
+        if f.text and _KUSTOMIZATION_NAME.match(f.name.lower()) and "images" in f.text
+    )
+    pinned = _kustomize_pinned(texts) if texts else frozenset()
+    _LAST_CONTEXT[:] = [context.files, pinned]
+    return pinned
+
+
+def _values_image_hits(doc: Doc) -> Iterator[Hit]:
+    """Helm values: an `image:` block (or `*Image:`) whose `tag` is `latest`, or an image
+    reference written whole that floats. An empty or missing tag means the chart's appVersion."""
+    for node, path, _ in doc.mappings:
+        for key, value in _pairs(node):
+            if not key.value.lower().endswith("image"):
+                continue
+            if isinstance(value, MappingNode):
+                tag = _get(value, "tag")
+                text = _clean(_scalar(tag))
+                if (
+                    tag is not None
+                    and text
+                    and text.lower() == "latest"
+                    and not _clean(_scalar(_get(value, "digest")))
+                ):
+                    yield Hit(
+                        doc.line(tag),
+                        rationale="The chart's image tag is set to `latest`: each pull or reschedule may run a different image, so releases are not reproducible and `helm rollback` does not roll the code back.",
+                        suggested_fix="Leave `tag` empty to use the chart's `appVersion`, or pin a version tag or digest and bump it deliberately (e.g. with Renovate).",
+                    )
+            else:
+                ref = _clean(_scalar(value))
+                if not ref or ref.lower() in _NOT_A_VALUE or ref.isdigit():
+                    continue
+                if key.value.lower() != "image" and not any(c in ref for c in "/:"):
+                    continue  # `pullImage: always` and such: not a reference
+                problem = _image_problem(ref)
+                if problem:
+                    yield _image_hit(doc, value, ref, problem, f"The chart value `{key.value}`")
+        if doc.fragment and not path and _get(node, "repository") is not None:
+            tag = _get(node, "tag")
+            text = _clean(_scalar(tag))
+            if tag is not None and text and text.lower() == "latest":
+                yield Hit(doc.line(tag))
+
+
 def check_unpinned_image(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:
     """Container images with the `latest` tag or no tag at all (`nginx`, `nginx:latest`,
-    `registry.io:5000/app`: a registry port is not a tag); kustomize `newTag: latest`. Version
-    tags, digests (`@sha256:...`), templated and `${...}` references, and Compose services that
-    `build:` the image themselves are fine."""
+    `registry.io:5000/app`: a registry port is not a tag); kustomize `newTag: latest`; a Helm
+    values `image.tag: latest`. Version tags, digests (`@sha256:...`), templated and `${...}`
+    references, names that a kustomization in the change pins with `newTag`/`digest`, and Compose
+    services that `build:` the image themselves are fine."""
+    for _, doc in _docs(file, "values"):
+        yield from _values_image_hits(doc)
+    pinned: frozenset[str] | None = None
     for _, doc in _docs(file, "k8s"):
         for node, path, kind in doc.mappings:
             image = _get(node, "image")
@@ -963,6 +1127,10 @@ def check_unpinned_image(file: FileUnderReview, context: ReviewContext) -> Itera
                 and ref is not None
                 and _container_like(doc, node, path)
             ):
+                if pinned is None:
+                    pinned = _pinned_by_kustomize(context)
+                if _image_name(ref) in pinned:
+                    continue  # the kustomization rewrites it to a pinned reference
                 name = _clean(_scalar(_get(node, "name")))
                 who = f"The container `{name}`" if name else "The container"
                 yield _image_hit(doc, image, ref, problem, who)
@@ -1062,6 +1230,16 @@ def check_secret_in_env(file: FileUnderReview, context: ReviewContext) -> Iterab
     URL with an inline password. `valueFrom.secretKeyRef`, `${VAR}`/`$(VAR)` references, empty
     values, paths and settings such as `PASSWORD_MIN_LENGTH` or `SECRET_NAME` are fine. The value
     never appears in the finding."""
+    for _, doc in _docs(file, "values"):
+        for node, path, _ in doc.mappings:
+            if len(path) > 1 and path[-1] == "[]" and path[-2].lower().endswith(("env", "envvars")):
+                name = _clean(_scalar(_get(node, "name")))
+                value = _get(node, "value")
+                problem = _secret_problem(name, _scalar(value)) if name and value else None
+                if problem and name and value:
+                    yield _secret_hit(
+                        doc.line(value), name, problem, "the chart values", _K8S_SECRET_FIX
+                    )
     for _, doc in _docs(file, "k8s"):
         for node, path, kind in doc.mappings:
             if path[-2:] == ("env", "[]") or (doc.fragment and path == ("[]",)):
@@ -1105,6 +1283,17 @@ def check_secret_in_env(file: FileUnderReview, context: ReviewContext) -> Iterab
                     )
 
 
+def _entry_value(node: MappingNode, entry: Node) -> str | None:
+    """The literal value of a Secret `data`/`stringData` key node (or a generator literal)."""
+    if isinstance(entry, ScalarNode) and "=" in entry.value and _get(node, "literals") is not None:
+        return entry.value.split("=", 1)[1]
+    for field in ("data", "stringData"):
+        for key, value in _pairs(_get(node, field)):
+            if key is entry:
+                return _scalar(value)
+    return None
+
+
 def check_secret_manifest(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:
     """A `kind: Secret` with literal `data`/`stringData` values (base64 is an encoding, not
     encryption), or a kustomize `secretGenerator` with `literals`, committed to the repository.
@@ -1132,7 +1321,16 @@ def check_secret_manifest(file: FileUnderReview, context: ReviewContext) -> Iter
                 what = f"The secretGenerator `{_clean(_scalar(_get(node, 'name'))) or 'unnamed'}`"
             if not entries:
                 continue
-            line = _first_changed(file, [doc.line(entry) for _, entry in entries])
+            # Point at the first changed entry that is plainly a credential (`SMTP_PASSWORD`, a URL
+            # with a password) rather than at a username or host listed before it.
+            secretish = [
+                doc.line(entry)
+                for name, entry in entries
+                if secret_name(name.strip()) or _secret_problem(name, _entry_value(node, entry))
+            ]
+            line = _first_changed(file, [n for n in secretish if file.is_changed(n)]) or (
+                _first_changed(file, [doc.line(entry) for _, entry in entries])
+            )
             names = ", ".join(f"`{name.strip()}`" for name, _ in entries[:5])
             more = f" and {len(entries) - 5} more" if len(entries) > 5 else ""
             yield Hit(
@@ -1147,21 +1345,31 @@ def check_secret_manifest(file: FileUnderReview, context: ReviewContext) -> Iter
 def check_run_as_root(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:
     """`runAsUser: 0` or `runAsNonRoot: false` in a securityContext, or Compose `user: root` /
     `user: "0"`: the process runs as root, so a container escape or a writable host mount is root
-    on the host."""
-    for _, doc in _docs(file, "k8s"):
+    on the host. One finding per securityContext: `runAsUser: 0` when it is there (a
+    `runAsNonRoot: false` next to it is the same decision), else `runAsNonRoot: false`."""
+    for doc in _pod_docs(file):
         for node in _security_contexts(doc):
-            for key, value in _pairs(node):
-                text = _clean(_scalar(value))
-                if key.value == "runAsUser" and text == "0":
-                    yield Hit(
-                        doc.line(key),
-                        rationale="`runAsUser: 0` runs the container as root: a container escape or a writable host mount is root on the node.",
-                    )
-                elif key.value == "runAsNonRoot" and _false(value):
-                    yield Hit(
-                        doc.line(key),
-                        rationale="`runAsNonRoot: false` turns off the kubelet's refusal to start the container as root, so an image that runs as root (the default) does.",
-                    )
+            user = _key(node, "runAsUser")
+            non_root = _key(node, "runAsNonRoot")
+            root_user = user is not None and _clean(_scalar(_get(node, "runAsUser"))) == "0"
+            checks_off = non_root is not None and _false(_get(node, "runAsNonRoot"))
+            line = _first_changed(
+                file,
+                [
+                    doc.line(user) if user is not None and root_user else None,
+                    doc.line(non_root) if non_root is not None and checks_off else None,
+                ],
+            )
+            if line is None:
+                continue
+            yield Hit(
+                line,
+                rationale=(
+                    "`runAsUser: 0` runs the container as root: a container escape or a writable host mount is root on the node."
+                    if root_user
+                    else "`runAsNonRoot: false` turns off the kubelet's refusal to start the container as root, so an image that runs as root (the default) does."
+                ),
+            )
     for _, doc in _docs(file, "compose"):
         for service, node in _services(doc):
             key = _key(node, "user")

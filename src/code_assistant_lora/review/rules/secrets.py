@@ -227,6 +227,9 @@ def _is_placeholder(value: str) -> bool:
     )
 
 
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
 def _assigned_name(line: str, value: str) -> str | None:
     """The name a value is assigned to on this line (`API_TOKEN = "..."` -> `API_TOKEN`)."""
     at = line.find(value)
@@ -288,15 +291,16 @@ def _credential_hits(file: FileUnderReview, number: int, line: str) -> Iterator[
         if _is_placeholder(value) or detectors.is_noise(value, line):
             continue
         name = _assigned_name(line, value) or ""
+        words = _CAMEL_BOUNDARY.sub("_", name)  # `secretName` -> `secret_Name` for the word rules
         if found.kind == "Basic Auth Credentials":
             if re.search(
                 r"@(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|db|postgres|redis|mysql)\b", line
             ):
                 continue  # local development services
         elif found.entropy_only:
-            if not name or not _SECRET_NAME.search(name) or _REFERENCE_NAME.search(name):
+            if not words or not _SECRET_NAME.search(words) or _REFERENCE_NAME.search(words):
                 continue
-        elif name and _REFERENCE_NAME.search(name):
+        elif words and _REFERENCE_NAME.search(words):
             continue
         yield Hit(
             number,
