@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import textwrap
-import time
 
 import pytest
 from rulekit import file_change, review, review_text
@@ -1657,7 +1656,8 @@ def test_secret_names(name: str, secret: bool) -> None:
     assert secret_name(name) is secret
 
 
-def test_whole_pack_over_large_files_is_fast() -> None:
+def test_large_clean_files_give_no_findings() -> None:
+    """Size alone never produces findings (speed is measured by benchmarks/review_speed.py)."""
     dockerfile = (
         "FROM python:3.12-slim AS base\nENV PYTHONUNBUFFERED=1 \\\n    PIP_NO_CACHE_DIR=1\n"
         "RUN apt-get update && apt-get install -y curl \\\n && rm -rf /var/lib/apt/lists/*\n"
@@ -1668,10 +1668,9 @@ def test_whole_pack_over_large_files_is_fast() -> None:
         '          echo "done $VERSION"\n        env:\n          VERSION: ${{ github.sha }}\n'
     )
     workflow = "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n" + step * 600
-    started = time.perf_counter()
     findings = review(
         file_change("Dockerfile", dockerfile),
         file_change(WORKFLOW, workflow),
         only="docker_ci",
     )
-    assert findings == [] and time.perf_counter() - started < 1.0
+    assert findings == []
