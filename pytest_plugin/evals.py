@@ -52,6 +52,21 @@ def add_options(group) -> None:
     )
 
 
+# pytest gives these markers behaviour: a case tagged `skip` would silently not run.
+RESERVED_MARKERS = frozenset(
+    {
+        "skip",
+        "skipif",
+        "xfail",
+        "parametrize",
+        "usefixtures",
+        "filterwarnings",
+        "tryfirst",
+        "trylast",
+    }
+)
+
+
 def _marker_name(tag: str) -> str:
     return re.sub(r"\W", "_", tag.strip().lower()).strip("_") or "tag"
 
@@ -105,6 +120,12 @@ class CaseFile(pytest.File):
             case = load_case(self.path)
         except CaseError as exc:
             raise self.CollectError(f"invalid eval case: {exc}") from None
+        reserved = sorted(t for t in case.tags if _marker_name(t) in RESERVED_MARKERS)
+        if reserved:
+            raise self.CollectError(
+                f"invalid eval case: {self.path}: tags: {reserved[0]!r} is a pytest marker with "
+                "its own behaviour; choose another tag"
+            )
         yield EvalItem.from_parent(self, name=case.case_id, case=case)
 
 

@@ -123,6 +123,7 @@ def test_flagged_clean_case_fails(suites):
         ("description: x\ndiff: not a diff\nmust_not_flag: true\n", "diff: "),
         (CLEAN_CASE.replace("must_not_flag: true", ""), "expected: missing"),
         ("- just a list\n", "<document>: a case is a YAML mapping"),
+        (SQL_CASE.replace("tags: [injection]", "tags: [skip]"), "tags: 'skip' is a pytest marker"),
     ],
 )
 def test_broken_case_is_a_collection_error_naming_file_and_field(pytester, text, message):

@@ -678,3 +678,126 @@ def test_checks_never_raise_on_odd_input(path: str, text: str | None) -> None:
     context = ReviewContext(files=(file,))
     for _rule, check in PACK.checks:
         list(check(file, context))
+
+
+# --- behaviours added with the testing eval suite ---------------------------------------------
+
+
+def _lines(path: str, source: str, rule: str) -> list[int]:
+    return [f.line for f in review_text(path, src(source), only="tests") if f.rule == rule]
+
+
+def test_queries_that_only_find_something_to_act_on_are_not_assertions() -> None:
+    source = """
+        it("expects a redirect", async () => {
+          await user.click(screen.getByRole("button", { name: /save/i }));
+        });
+
+        it("types", async () => {
+          const input = screen.getByLabelText(/email/i);
+          await user.type(input, "a@b.c"); // TODO: expect the value
+        });
+
+        it("renders the heading", () => {
+          render(<Page />);
+          screen.getByRole("heading", { name: "Hi" });
+        });
+
+        it("waits for the toast", async () => {
+          render(<Page />);
+          await waitFor(() => screen.getByText("Saved"));
+          await screen.findByRole("status");
+        });
+        """
+    assert _lines("src/__tests__/page.test.tsx", source, "tests.test-without-assertion") == [1, 5]
+
+
+def test_playwright_locators_are_not_assertions() -> None:
+    source = """
+        import { expect, test } from "@playwright/test";
+
+        test("checks out", async ({ page }) => {
+          await page.getByRole("button", { name: "Pay" }).click();
+          await page.waitForURL("**/done");
+        });
+
+        test("shows the receipt", async ({ page }) => {
+          await expect(page.getByRole("heading", { name: "Thanks" })).toBeVisible();
+        });
+        """
+    assert _lines("e2e/checkout.spec.ts", source, "tests.test-without-assertion") == [3]
+
+
+def test_focused_variants() -> None:
+    source = """
+        test.describe.only("a", () => {});
+        it.only.each([1, 2])("n %i", (n) => expect(n).toBeTruthy());
+        describe.concurrent.only("c", () => {});
+        test.describe.serial.only("s", () => {});
+        fdescribe("f", () => {});
+        describe("Query.only()", () => {
+          it("calls only()", () => expect(q.only("id").sql).toBe("x"));
+        });
+        """
+    assert _lines("src/a.test.ts", source, "tests.focused-test") == [1, 2, 3, 4, 5]
+
+
+def test_skip_variants() -> None:
+    source = """
+        test.describe.skip("a", () => {});
+        test.fixme("broken", async ({ page }) => {});
+        test("y", async ({ page }) => {
+          test.skip();
+        });
+        it.skip.each([1])("n", () => {});
+        xdescribe("old", () => {});
+        test("z", async ({ browserName }) => {
+          test.skip(browserName === "webkit", "no clipboard in WebKit");
+          expect(1).toBe(1);
+        });
+        """
+    assert _lines("tests/e2e/a.spec.ts", source, "tests.skip-without-reason") == [1, 2, 4, 6, 7]
+
+
+def test_js_sleep_variants() -> None:
+    source = """
+        it("a", async () => { await sleep(100); expect(1).toBe(1); });
+        it("b", async () => { await delay(250); expect(1).toBe(1); });
+        it("c", async () => { await setTimeout(50); expect(1).toBe(1); });
+        it("d", async () => { await new Promise((r) => setTimeout(r, 10)); expect(1).toBe(1); });
+        it("e", async () => { await new Promise((r) => setTimeout(r, 0)); expect(1).toBe(1); });
+        it("f", async () => { await new Promise((r) => setTimeout(r)); expect(1).toBe(1); });
+        it("g", async () => { vi.advanceTimersByTime(1000); expect(1).toBe(1); });
+        it("h", async () => { await page.waitForTimeout(0); expect(1).toBe(1); });
+        """
+    assert _lines("src/a.test.ts", source, "tests.sleep-in-test") == [1, 2, 3, 4]
+
+
+def test_python_playwright_wait_for_timeout() -> None:
+    source = """
+        def test_banner(page):
+            page.goto("/")
+            page.wait_for_timeout(500)
+            assert page.title() == "Home"
+        """
+    assert _lines("tests/e2e/test_home.py", source, "tests.sleep-in-test") == [3]
+
+
+THREE_TESTS = (
+    "def test_a():\n    assert total([1, 2]) == 3\n\n\n"
+    "def test_b():\n    assert total([]) == 0\n\n\n"
+    "def test_c():\n    assert total([5]) == 5\n"
+)
+
+
+def test_deleted_test_file_moved_under_a_new_name_or_split() -> None:
+    deleted = file_change("tests/test_orders.py", None, THREE_TESTS)
+    renamed = file_change("tests/unit/test_order_totals.py", "import pytest\n\n\n" + THREE_TESTS)
+    split = [
+        file_change("tests/unit/test_totals.py", THREE_TESTS.split("\n\n\n", 2)[0] + "\n"),
+        file_change("tests/unit/test_more.py", THREE_TESTS.split("\n\n\n", 1)[1]),
+    ]
+    assert "tests.test-file-deleted" not in rule_ids(review(deleted, renamed, only="tests"))
+    assert "tests.test-file-deleted" not in rule_ids(review(deleted, *split, only="tests"))
+    # only a third of it survives: coverage is lost
+    assert "tests.test-file-deleted" in rule_ids(review(deleted, split[0], only="tests"))

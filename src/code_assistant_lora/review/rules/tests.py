@@ -207,8 +207,34 @@ _JS_TEST_START = re.compile(r"(?<![\w.$])(?:it|test)\s*\(\s*['\"`]")
 _JS_ASSERTION = re.compile(
     r"\bexpect\w*\b|\bassert\w*\b|\.should\b|\bshould\.|\bt\.(?:is|not|true|false|truthy|falsy|"
     r"deepEqual|equal|throws|throwsAsync|snapshot|regex|like|pass|fail)\b|\b(?:check|verify)\w*\s*\(|"
-    r"\b(?:getBy|getAllBy|findBy|findAllBy)\w*\s*\(|toMatchSnapshot"
+    r"toMatchSnapshot"
 )
+# A Testing Library query as a statement of its own (or a `waitFor` callback) throws when the
+# element is missing, so it asserts presence. The same query passed to `user.click(...)` or
+# assigned to a variable only finds something to act on, and a Playwright `page.getBy*` is a
+# lazy locator: neither asserts anything.
+_JS_QUERY_STATEMENT = re.compile(
+    r"(?:^|[;{]|=>)\s*(?:await\s+)?(?:screen\s*\.\s*|within\s*\([^()]*\)\s*\.\s*)?"
+    r"(?:getBy|getAllBy|findBy|findAllBy)\w*\s*\(",
+    re.M,
+)
+
+
+def _mask_block(block: str) -> str:
+    """`block` with string contents blanked and comments removed, so a test title like
+    "expects a 404" or a `// TODO: expect ...` comment is not taken for an assertion."""
+    code = _JS_STRING.sub(lambda m: m.group(0)[0] * 2, block)
+    code = re.sub(r"/\*.*?\*/", " ", code, flags=re.S)
+    return "\n".join(line.split("//", 1)[0] for line in code.split("\n"))
+
+
+def _asserts_by_query(block: str) -> bool:
+    for match in _JS_QUERY_STATEMENT.finditer(block):
+        call = _call_extent(block, match.end() - 1)
+        rest = block[match.end() - 1 + len(call) :].lstrip(" \t")
+        if not rest or rest[0] in ";\n)}":
+            return True
+    return False
 
 
 def _check_js_assertions(file: FileUnderReview) -> Iterator[Hit]:
@@ -220,7 +246,12 @@ def _check_js_assertions(file: FileUnderReview) -> Iterator[Hit]:
             continue
         start = offsets[number - 1] + file.line(number).index("(", original.start())
         block = _call_extent(text, start)
-        if ("=>" in block or "function" in block) and not _JS_ASSERTION.search(block):
+        code = _mask_block(block)
+        if (
+            ("=>" in code or "function" in code)
+            and not _JS_ASSERTION.search(code)
+            and not _asserts_by_query(code)
+        ):
             yield Hit(
                 line=number,
                 rationale="This test has no `expect`/`assert`: it passes whatever the code does, "
@@ -233,8 +264,9 @@ def check_test_without_assertion(file: FileUnderReview, context: ReviewContext) 
     `self.assert*`, `mock.assert_*`, or call to an `assert_*`/`check_*`/`verify_*`/`expect*`
     helper (or to a function, method or decorator of the same file that asserts, a few calls
     deep); a new JS `it(`/`test(` block with no `expect`/`assert`/`should`. Fixtures and helpers
-    are not tests; skipped tests and benchmarks are excused; Testing Library `getBy*` queries
-    count as assertions (they throw)."""
+    are not tests; skipped tests and benchmarks are excused; a Testing Library `getBy*`/`findBy*`
+    query standing as its own statement counts as an assertion (it throws), one that only finds
+    an element to click or type into does not."""
     if file.text is None or not is_test_path(file.path):
         return ()
     if _is_python(file.path):
@@ -246,8 +278,9 @@ def check_test_without_assertion(file: FileUnderReview, context: ReviewContext) 
 
 _ASYNC_SLEEPS = frozenset({"asyncio.sleep", "anyio.sleep", "trio.sleep"})
 _JS_SLEEP = re.compile(
-    r"\bwaitForTimeout\s*\(\s*\d|\bcy\.wait\s*\(\s*\d|\bnew\s+Promise\b.*\bsetTimeout\s*\(|"
-    r"(?<![\w.$])sleep\s*\(\s*\d"
+    r"\bwaitForTimeout\s*\(\s*[1-9]|\bcy\s*\.\s*wait\s*\(\s*[1-9]|"
+    r"\bnew\s+Promise\b.*\bsetTimeout\s*\([^()]*(?:\([^()]*\)[^()]*)*,\s*(?:[1-9]|[A-Za-z_$])|"
+    r"(?<![\w.$])(?:sleep|delay|wait)\s*\(\s*[1-9]|\bawait\s+(?:setTimeout|setTimeoutPromise)\s*\(\s*[1-9]"
 )
 
 
@@ -269,8 +302,11 @@ def _python_sleeps(file: FileUnderReview) -> Iterator[Hit]:
         if site.in_while:
             continue
         seconds = _number(call.args[0] if call.args else None)
-        fixed_wait = (name == "time.sleep" and seconds != 0) or (
-            name in _ASYNC_SLEEPS and seconds is not None and seconds >= 0.1
+        fixed_wait = (
+            (name == "time.sleep" and seconds != 0)
+            or (name in _ASYNC_SLEEPS and seconds is not None and seconds >= 0.1)
+            # Playwright for Python: page.wait_for_timeout(ms)
+            or ((name or "").endswith(".wait_for_timeout") and bool(seconds))
         )
         if fixed_wait:
             yield Hit(
@@ -282,9 +318,10 @@ def _python_sleeps(file: FileUnderReview) -> Iterator[Hit]:
 
 def check_sleep_in_test(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:
     """`time.sleep(...)` in Python tests (and `asyncio`/`anyio`/`trio.sleep` of 0.1 s or more),
-    and fixed waits in JS tests (`waitForTimeout(n)`, `cy.wait(n)`, `sleep(n)`, a
-    `new Promise(... setTimeout ...)`). `sleep(0)` (a yield) and sleeps inside a `while` loop (a
-    poll for a condition) are fine."""
+    Playwright's `page.wait_for_timeout(ms)`, and fixed waits in JS tests (`waitForTimeout(n)`,
+    `cy.wait(n)`, `sleep(n)`/`delay(n)`, `await setTimeout(n)` from `timers/promises`, a
+    `new Promise(... setTimeout(resolve, n))`). Zero-length waits (a yield, a promise flush) and
+    sleeps inside a `while` loop (a poll for a condition) are fine."""
     if file.text is None or not is_test_path(file.path):
         return
     if _is_python(file.path):
@@ -293,6 +330,14 @@ def check_sleep_in_test(file: FileUnderReview, context: ReviewContext) -> Iterab
         for number, code in _js_added_code(file):
             if _JS_SLEEP.search(code):
                 yield Hit(line=number)
+
+
+# `it`, `test.describe`, `describe.concurrent`, `test.describe.serial`, ... (Jest, Vitest, Mocha,
+# Jasmine, Playwright)
+_JS_BLOCK = (
+    r"(?<![\w.$])(?:it|test|describe|context|suite|bench)"
+    r"(?:\s*\.\s*(?:describe|serial|parallel|concurrent|sequential))*"
+)
 
 
 # --- skips without a reason --------------------------------------------------------------------------
@@ -336,14 +381,16 @@ _PYTHON_SKIPS = frozenset(
 )
 _SKIP_NAMES = frozenset({"skip", "xfail", "skipIf", "skipUnless", "skipTest"})
 _JS_SKIP = re.compile(
-    r"(?<![\w.$])(?:(?:it|test|describe|context|suite)\.skip\s*\(\s*['\"`]|(?:xit|xtest|xdescribe|xcontext)\s*\()"
+    rf"{_JS_BLOCK}\s*\.\s*(?:skip|fixme)(?:\s*\.\s*each\s*[(`]|\s*\(\s*(?:['\"`]|\)))|"
+    r"(?<![\w.$])(?:xit|xtest|xdescribe|xcontext)\s*[(.]"
 )
 
 
 def check_skip_without_reason(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:
     """`@pytest.mark.skip`/`xfail` (bare or without `reason=`), `pytest.skip()`/`pytest.xfail()`
     without a message, `unittest.skip*`/`self.skipTest` with an empty reason; JS `it.skip`,
-    `describe.skip`, `xit`, ... with no comment on the same or the previous line. A reason given
+    `describe.skip`, `test.describe.skip`, `test.fixme`, `xit`, a bare Playwright `test.skip()`,
+    ... with no comment on the same or the previous line. A reason given
     as a variable counts as a reason; `skipif` with a reason and Playwright's conditional
     `test.skip(cond, "why")` are fine."""
     if file.text is None or not is_test_path(file.path):
@@ -371,9 +418,29 @@ def check_skip_without_reason(file: FileUnderReview, context: ReviewContext) -> 
 # --- deleted test files ----------------------------------------------------------------------------
 
 
+_MOVED_SHARE = 0.6  # of the deleted file's substantial lines re-added in other test files
+
+
+def _moved_elsewhere(file: FileUnderReview, context: ReviewContext) -> bool:
+    """Whether most of the deleted file's lines reappear among the lines the change adds to
+    other test files: a move under a new name, a split, or a merge into another module."""
+    lines = [line.strip() for line in file.removed_text]
+    substantial = [line for line in lines if len(line) >= 8]
+    if not substantial:
+        return False
+    added: set[str] = set()
+    for other in context.files:
+        if other is file or other.text is None or not is_test_path(other.path):
+            continue
+        added.update(text.strip() for _, text in other.added())
+    kept = sum(1 for line in substantial if line in added)
+    return kept >= _MOVED_SHARE * len(substantial)
+
+
 def check_test_file_deleted(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:
     """A deleted test module. Not flagged when the change adds a test file with the same name (a
-    move) or deletes the module the test is named after (the feature went with its tests)."""
+    move), re-adds most of its lines in other test files (a move under a new name, a split or a
+    merge), or deletes the module the test is named after (the feature went with its tests)."""
     if not file.is_deleted or not _holds_tests(file.path):
         return
     name = file.path.rsplit("/", 1)[-1]
@@ -383,6 +450,8 @@ def check_test_file_deleted(file: FileUnderReview, context: ReviewContext) -> It
             return
         if other.is_deleted and not is_test_path(other.path) and _stem(other.path) == subject:
             return
+    if _moved_elsewhere(file, context):
+        return
     yield Hit(
         line=1,
         anywhere=True,
@@ -393,13 +462,14 @@ def check_test_file_deleted(file: FileUnderReview, context: ReviewContext) -> It
 # --- focused tests -------------------------------------------------------------------------------------
 
 _JS_ONLY = re.compile(
-    r"(?<![\w.$])(?:(?:it|test|describe|context|suite)\.only\s*\(|(?:fit|fdescribe|fcontext)\s*\(\s*['\"`])"
+    rf"{_JS_BLOCK}\s*\.\s*only(?:\s*\.\s*each)?\s*[(`]|"
+    r"(?<![\w.$])(?:fit|fdescribe|fcontext)\s*\(\s*['\"`]"
 )
 
 
 def check_focused_test(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:
-    """`.only` (`it.only`, `describe.only`, `test.only`) or Jasmine's `fit`/`fdescribe` in a JS/TS
-    test: the runner then skips every other test, and CI stays green. Mentions in strings and
+    """`.only` (`it.only`, `describe.only`, `test.only`, `test.describe.only`, `it.only.each`,
+    `describe.concurrent.only`, ...) or Jasmine's `fit`/`fdescribe` in a JS/TS test: the runner then skips every other test, and CI stays green. Mentions in strings and
     comments, and method calls like `model.fit(`, are not matched."""
     if file.text is None or not _is_js(file.path) or not is_test_path(file.path):
         return
