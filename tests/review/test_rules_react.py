@@ -220,6 +220,8 @@ def test_inline_suppression():
         "}}}{{((",
         "function A({a}) { useEffect(() => { a }, [",
         "dangerouslySetInnerHTML={{__html:",
+        "<div dangerouslySetInnerHTML=",
+        "function A({ a }) { const { b } = useB(); const c = ",
         "useState(",
         "<p>Don't</p>",
     ],
@@ -236,3 +238,204 @@ def test_modules_named_like_user_are_not_hook_modules():
     hooky = "export function Thing({ a }) {\n  if (a) { useEffect(() => {}); }\n}\n"
     assert review_text("src/hooks/use-thing.ts", hooky, only="react")
     assert review_text("src/services/userService.ts", hooky, only="react") == []
+
+
+def test_hooks_in_concise_arrow_callbacks_and_try_blocks_fire():
+    text = (
+        "export function Board({ ids }) {\n"
+        "  const rows = ids.map((id) =>\n"
+        "    useQuery({ queryKey: [id] }),\n"
+        "  );\n"
+        "  try {\n"
+        "    const data = useSuspenseQuery(q);\n"
+        "  } finally {\n"
+        "    cleanup();\n"
+        "  }\n"
+        "  return null;\n"
+        "}\n"
+    )
+    findings = review_text("src/Board.tsx", text, only="react")
+    assert [(f.rule, f.line) for f in findings] == [
+        ("react.conditional-hook", 3),
+        ("react.conditional-hook", 6),
+    ]
+    assert "nested callback" in findings[0].rationale and "try" in findings[1].rationale
+
+
+def test_early_return_added_above_unchanged_hooks_is_reported_at_the_return():
+    old = (
+        "export function Card({ user }) {\n"
+        "  const [open, setOpen] = useState(false);\n"
+        "  const theme = useTheme();\n"
+        "  return <div>{user.name}</div>;\n"
+        "}\n"
+    )
+    new = (
+        "export function Card({ user }) {\n"
+        "  if (!user) {\n"
+        "    return null;\n"
+        "  }\n"
+        "  const [open, setOpen] = useState(false);\n"
+        "  const theme = useTheme();\n"
+        "  return <div>{user.name}</div>;\n"
+        "}\n"
+    )
+    findings = review_text("src/Card.tsx", new, old, only="react")
+    assert [(f.rule, f.line) for f in findings] == [("react.conditional-hook", 3)]
+    assert "`useState` (line 5)" in findings[0].rationale
+    # A return that was already there is not this change's problem.
+    assert review_text("src/Card.tsx", new.replace("user.name", "user.email"), new) == []
+
+
+DERIVED_DEPS = """\
+import { useCallback, useContext, useEffect, useMemo } from "react";
+
+export function Report({ user, rows }) {
+  const { locale } = useContext(LocaleContext);
+  const userId = useSelector((s) => s.auth.userId);
+  const fullName = `${user.first} ${user.last}`;
+  const load = useCallback(() => fetchReport(userId), [userId]);
+  useEffect(() => {
+    document.title = fullName;
+    moment.locale(locale);
+    load();
+  }, []);
+  return null;
+}
+"""
+
+
+def test_values_derived_from_props_state_or_hooks_count_as_dependencies():
+    findings = review_text("src/Report.tsx", DERIVED_DEPS, only="react")
+    assert [(f.rule, f.line) for f in findings] == [("react.missing-hook-dependency", 12)]
+    assert "`fullName`, `locale`, `load`" in findings[0].rationale
+
+
+STABLE_LOCALS = """\
+import { useEffect, useRef, useState, useTransition } from "react";
+
+export function Guard({ user, id }) {
+  const router = useRouter();
+  const navigate = useNavigate();
+  const { toast } = useToast();
+  const notify = useNotifications();
+  const box = useRef(null);
+  const [isPending, startTransition] = useTransition();
+  const [data, setData] = useState(null);
+  const POLL_MS = 5000;
+  const options = { retry: 3 };
+  const reload = async () => setData(await get(id));
+  useEffect(() => {
+    if (!user) {
+      toast({ title: "Please sign in" });
+      notify.info("redirect");
+      startTransition(() => router.replace("/login"));
+      navigate("/login");
+    }
+    box.current?.focus();
+    const t = setInterval(() => poll(options), POLL_MS);
+    reload();
+    return () => clearInterval(t);
+  }, [user]);
+  return null;
+}
+"""
+
+
+def test_stable_or_function_locals_are_not_missing_dependencies():
+    assert review_text("src/Guard.tsx", STABLE_LOCALS, only="react") == []
+
+
+def test_unchanged_hook_calls_are_not_reported_for_unrelated_edits():
+    old = "export function A({ a }) {\n  useEffect(() => {\n    track(a);\n  }, []);\n  return null;\n}\n"
+    new = old.replace("return null", "return <p>{a}</p>")
+    assert review_text("src/A.jsx", new, old, only="react") == []
+
+
+@pytest.mark.parametrize(
+    ("prelude", "value", "fires"),
+    [
+        ("const markup = { __html: post.body };", "{markup}", True),
+        ("const markup = { __html: DOMPurify.sanitize(post.body) };", "{markup}", False),
+        (
+            "function createMarkup(html) {\n  return { __html: html };\n}",
+            "{createMarkup(post.body)}",
+            True,
+        ),
+        (
+            "function createMarkup(html) {\n  return { __html: DOMPurify.sanitize(html) };\n}",
+            "{createMarkup(post.body)}",
+            False,
+        ),
+        (
+            'function createMarkup() {\n  return { __html: "First &middot; Second" };\n}',
+            "{createMarkup()}",
+            False,
+        ),
+        ("", "{post.markup}", True),
+        ("", "{toHtml(post.body)}", True),
+        ("", "{toSafeHtml(post.body)}", False),
+        ("", "{{ __html: hljs.highlight(post.code, { language: 'ts' }).value }}", False),
+        ('import logo from "./logo.svg?raw";', "{{ __html: logo }}", False),
+        ('import logo from "./logo";', "{{ __html: logo }}", True),
+    ],
+)
+def test_dangerously_set_inner_html_judges_objects_built_elsewhere(prelude, value, fires):
+    text = f"{prelude}\nexport function Post({{ post }}) {{\n  return <div dangerouslySetInnerHTML={value} />;\n}}\n"
+    findings = review_text("src/components/Post.jsx", text, only="react")
+    line = prelude.count("\n") + 3
+    assert [(f.rule, f.line) for f in findings] == (
+        [("react.dangerously-set-inner-html", line)] if fires else []
+    )
+
+
+@pytest.mark.parametrize(
+    ("binding", "fires"),
+    [
+        ("const html = hljs.highlight(post.code, { language: 'ts' }).value;", False),
+        (
+            "const html = useMemo(() => Prism.highlight(post.code, grammar, 'ts'), [post.code]);",
+            False,
+        ),
+        ("const html = useMemo(() => katex.renderToString(post.tex), [post.tex]);", False),
+        ("const html = marked.parse(post.body);", True),
+        ("const html = useMemo(() => marked.parse(post.body), [post.body]);", True),
+    ],
+)
+def test_names_bound_to_escaping_renderers_are_safe_html(binding, fires):
+    text = (
+        "export function Post({ post }) {\n"
+        f"  {binding}\n"
+        "  return <div dangerouslySetInnerHTML={{ __html: html }} />;\n"
+        "}\n"
+    )
+    findings = review_text("src/components/Post.jsx", text, only="react")
+    assert [(f.rule, f.line) for f in findings] == (
+        [("react.dangerously-set-inner-html", 3)] if fires else []
+    )
+
+
+def test_a_derived_value_is_covered_by_the_state_it_comes_from():
+    text = (
+        "export function Cart({ cart }) {\n"
+        "  const [state, dispatch] = useReducer(reducer, cart);\n"
+        "  const { items } = state;\n"
+        "  const count = items.length;\n"
+        "  useEffect(() => {\n"
+        "    save(items, count);\n"
+        "  }, [state]);\n"
+        "  return null;\n"
+        "}\n"
+    )
+    assert review_text("src/Cart.tsx", text, only="react") == []
+
+
+def test_unsafe_in_a_name_or_comment_is_not_a_sanitizer():
+    text = (
+        "export function Post({ post }) {\n"
+        "  const markup = { __html: post.unsafeHtml }; // safe? no\n"
+        "  return <div dangerouslySetInnerHTML={markup} />;\n"
+        "}\n"
+    )
+    findings = review_text("src/components/Post.jsx", text, only="react")
+    assert [(f.rule, f.line) for f in findings] == [("react.dangerously-set-inner-html", 3)]

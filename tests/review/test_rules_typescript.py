@@ -239,3 +239,90 @@ def test_deleted_and_unclaimed_files():
     assert review_text("src/api/x.ts", None, old='console.log("x")\n', only="typescript") == []
     assert rule_ids(review_text("src/api/x.py", 'console.log("x")\n', only="typescript")) == []
     assert review_text("node_modules/pkg/index.js", 'console.log("x")\n', only="typescript") == []
+
+
+ENV_EXAMPLE = """\
+# Public values only; NEXT_PUBLIC_STRIPE_SECRET_KEY would leak, so it is not here.
+VITE_SUPABASE_URL=https://example.supabase.co
+VITE_SUPABASE_ANON_KEY=
+VITE_SUPABASE_SERVICE_ROLE_KEY=your-service-role-key
+export NEXT_PUBLIC_OPENAI_API_KEY=
+STRIPE_SECRET_KEY=
+NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY=pk_test_
+"""
+
+
+@pytest.mark.parametrize("path", [".env.example", "apps/web/.env.local", "config/prod.env"])
+def test_secret_in_public_env_reads_dotenv_files(path):
+    findings = review_text(path, ENV_EXAMPLE, only="typescript")
+    assert [(f.rule, f.line) for f in findings] == [
+        ("typescript.secret-in-public-env", 4),
+        ("typescript.secret-in-public-env", 5),
+    ]
+    assert "VITE_SUPABASE_SERVICE_ROLE_KEY" in findings[0].rationale
+
+
+def test_dotenv_files_get_only_the_secret_check():
+    text = 'NEXT_PUBLIC_API_URL=https://api.example.com\nDEBUG="console.log(fetch(x).then(r => r.json()))"\n'
+    assert review_text(".env.development", text, only="typescript") == []
+    assert review_text(".envrc", "export VITE_JWT_SECRET=x\n", only="typescript") == []
+
+
+def test_any_in_wire_type_names_outside_api_paths():
+    text = (
+        "export interface ApiResponse<T = any> {\n  data: T;\n}\n"
+        "export type CreateOrderRequest = { items: any[] };\n"
+        "export interface WebhookPayload {\n  data: Record<string, any>;\n}\n"
+        "export type ButtonProps = { onClick: (e: any) => void };\n"
+        "export interface Settings {\n  extra: any;\n}\n"
+    )
+    findings = review_text("src/types/index.ts", text, only="typescript")
+    assert [(f.rule, f.line) for f in findings] == [
+        ("typescript.any-in-api-types", 1),
+        ("typescript.any-in-api-types", 4),
+        ("typescript.any-in-api-types", 6),
+    ]
+
+
+def test_any_opted_out_with_eslint_disable_is_respected():
+    text = (
+        "// eslint-disable-next-line @typescript-eslint/no-explicit-any -- arbitrary JSON\n"
+        "export type JsonValue = any;\n"
+        "export type Raw = any; // eslint-disable-line @typescript-eslint/no-explicit-any\n"
+        "export type Other = any;\n"
+    )
+    findings = review_text("src/api/json.ts", text, only="typescript")
+    assert [(f.rule, f.line) for f in findings] == [("typescript.any-in-api-types", 4)]
+
+
+def test_console_table_dir_and_trace_count_as_debug_output():
+    text = "export function f(rows) {\n  console.table(rows);\n  console.dir(rows);\n  console.trace();\n  console.info('x');\n}\n"
+    findings = review_text("src/lib/f.ts", text, only="typescript")
+    assert [(f.rule, f.line) for f in findings] == [
+        ("typescript.console-log-left-in", 2),
+        ("typescript.console-log-left-in", 3),
+        ("typescript.console-log-left-in", 4),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'export function f(x) {\n  process.env.NODE_ENV === "development" && console.log(x);\n}\n',
+        "export function f(x) {\n  if (import.meta.env.DEV) console.log(x);\n}\n",
+        "export function f(x) {\n  if (isDev)\n    console.debug(x);\n}\n",
+        "app.listen(PORT);\nconsole.log(`Server running on http://localhost:${PORT}`);\n",
+        "await server.start();\nconsole.log(`🚀 Server ready at http://localhost:4000/graphql`);\n",
+    ],
+)
+def test_console_log_guarded_inline_or_startup_banner_is_exempt(text):
+    assert review_text("src/server.ts", text, only="typescript") == []
+
+
+def test_console_log_with_an_unrelated_condition_still_fires():
+    text = 'export function f(x) {\n  if (x) console.log("payment started at", x);\n  return x && console.log(x);\n}\n'
+    findings = review_text("src/lib/f.ts", text, only="typescript")
+    assert [(f.rule, f.line) for f in findings] == [
+        ("typescript.console-log-left-in", 2),
+        ("typescript.console-log-left-in", 3),
+    ]

@@ -17,6 +17,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import islice
 
 from ...findings import Severity
 from ..rule import FileUnderReview, Hit, ReviewContext, Rule, RulePack
@@ -24,6 +25,17 @@ from .python import is_script_path, is_test_path
 
 _SUFFIXES = frozenset({".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts"})
 _GENERATED = re.compile(r"(?:^|/)(?:node_modules|dist|build|vendor)/|\.min\.[cm]?js$")
+# dotenv files, templates included (`.env`, `.env.local`, `.env.example`, `prod.env`): a public
+# prefix on a secret's name there is the same leak as in code.
+_DOTENV = re.compile(r"^\.env(?:\.[\w.-]+)?$|^[\w.-]+\.env$")
+
+
+def is_dotenv_path(path: str) -> bool:
+    """A dotenv file (not `.envrc`, and not code named like one, e.g. `.env.ts`)."""
+    name = path.rsplit("/", 1)[-1]
+    suffix = name[name.rfind(".") :].lower()
+    return bool(_DOTENV.match(name)) and not name.startswith(".envrc") and suffix not in _SUFFIXES
+
 
 # --- masking -----------------------------------------------------------------------------------
 
@@ -157,6 +169,8 @@ class JsSource:
     opens: list[int] = field(default_factory=list)
     newlines: list[int] = field(default_factory=list)
     _kinds: dict[int, object | None] = field(default_factory=dict)
+    # Facts other packs derive from this source once (react: a component's own `return`s).
+    memo: dict[object, object] = field(default_factory=dict)
     _safe_names: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
@@ -350,6 +364,7 @@ _EXPORT = re.compile(
     r"|(?P<function>(?:async\s+)?function)|(?P<const>const|let))\b"
 )
 _ANY = re.compile(r"(?<![\w$.])any(?![\w$])(?!\s*\??\s*[:(])")
+_ANY_OPT_OUT = "no-explicit-any"
 _PRIVATE_MEMBER = re.compile(r"^\s*(?:private|protected|#)")
 _CONST_HEAD = re.compile(
     r"\s*[A-Za-z_$][\w$]*\s*(:[^=;]*)?=\s*(?:async\s*)?(?:function\b[^(]*)?(?:<[^()=;]*>\s*)?(\()?"
@@ -434,7 +449,7 @@ def _class_members(src: JsSource, start: int, end: int) -> str:
     brace = code.find("{", start)
     parts = [_blank(code[start : brace + 1])]
     pos = brace + 1
-    for inner in src.opens[bisect_right(src.opens, brace) :]:
+    for inner in islice(src.opens, bisect_right(src.opens, brace), None):
         if inner >= end:
             break
         if inner < pos or code[inner] != "{" or src.parent.get(inner) != brace:
@@ -447,17 +462,36 @@ def _class_members(src: JsSource, start: int, end: int) -> str:
     return "".join(parts)
 
 
+_EXPORTED_TYPE_NAME = re.compile(
+    r"(?<![\w$.])export\s+(?:default\s+)?(?:declare\s+)?(?:interface|type)\s+([A-Za-z_$][\w$]*)"
+)
+_API_TYPE_NAME = re.compile(
+    r"(?:^|[a-z0-9])(?:Api|API)(?:[A-Z]|$)|(?:Response|Request|Payload|Dto|DTO)(?:Body|Data)?$"
+)
+
+
+def _api_type_name(src: JsSource, start: int) -> bool:
+    """Whether the exported declaration at `start` is an interface or type alias named as an
+    HTTP wire type."""
+    named = _EXPORTED_TYPE_NAME.match(src.code, start)
+    return bool(named and _API_TYPE_NAME.search(named.group(1)))
+
+
 def check_any_in_api_types(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:
     """`any` in the exported type surface of an API client (interfaces, type aliases, exported
-    function and public method signatures). Comments and strings are masked, words like `company`
-    and `unknown` do not match, and non-exported types and function bodies are not read."""
-    if not file.text or is_test_path(file.path):
+    function and public method signatures), or of an exported type named as a wire type
+    (`ApiResponse`, `CreateUserRequest`, `WebhookPayload`, `UserDto`) wherever it lives. Comments
+    and strings are masked, words like `company` and `unknown` do not match, non-exported
+    types and function bodies are not read, and a line opted out with
+    `eslint-disable(-next)-line @typescript-eslint/no-explicit-any` is respected."""
+    if not file.text or is_test_path(file.path) or is_dotenv_path(file.path):
         return
     src = js_source(file.text)
-    if not _is_api_client(file, src):
-        return
+    api_client = _is_api_client(file, src)
     seen: set[int] = set()
     for start, end, is_class in _exported_spans(src):
+        if not api_client and not _api_type_name(src, start):
+            continue
         span = _class_members(src, start, end) if is_class else src.code[start:end]
         for match in _ANY.finditer(span):
             pos = start + match.start()
@@ -465,9 +499,17 @@ def check_any_in_api_types(file: FileUnderReview, context: ReviewContext) -> Ite
             if is_class and _PRIVATE_MEMBER.match(span[line_start:]):
                 continue
             number = src.line(pos)
-            if number not in seen:
+            if number not in seen and not _any_opted_out(file, number):
                 seen.add(number)
                 yield Hit(number)
+
+
+def _any_opted_out(file: FileUnderReview, number: int) -> bool:
+    """A deliberate `eslint-disable(-next)-line ... no-explicit-any` on or above the line."""
+    return _ANY_OPT_OUT in file.line(number) or (
+        "eslint-disable-next-line" in file.line(number - 1)
+        and _ANY_OPT_OUT in file.line(number - 1)
+    )
 
 
 _FETCH = re.compile(r"(?<![\w$.])(?:(?:window|globalThis|self)\s*\.\s*)?fetch\s*\(")
@@ -537,7 +579,7 @@ def check_unchecked_fetch(file: FileUnderReview, context: ReviewContext) -> Iter
     """A `fetch(...)` whose body is read (`.json()`, `.text()`...) with no `.ok`/`.status` check,
     no `.catch(` and no enclosing `try`: a 404 or 500 is then parsed as if it were data. Responses
     that are returned, passed to a helper, or checked anywhere in the function do not fire."""
-    if not file.text or is_test_path(file.path):
+    if not file.text or is_test_path(file.path) or is_dotenv_path(file.path):
         return
     src = js_source(file.text)
     for match in _FETCH.finditer(src.code):
@@ -577,6 +619,7 @@ _SERVER_SERVICE_KEY = re.compile(
 )
 _PUBLIC_BY_DESIGN = re.compile(r"PUBLISHABLE|ANON|MAPBOX|SITE_KEY|PUBLIC_KEY|PUBLIC_TOKEN|CSRF")
 _SVELTE_PUBLIC_ENV = re.compile(r"\$env/(?:static|dynamic)/public")
+_DOTENV_ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Z0-9_]+)\s*=")
 
 
 def _secret_public_name(prefix: str, rest: str) -> bool:
@@ -590,12 +633,21 @@ def check_secret_in_public_env(file: FileUnderReview, context: ReviewContext) ->
     `REACT_APP_`, `EXPO_PUBLIC_`, `PUBLIC_`...): bundlers inline those into the client bundle.
     Keys that are public by design (Supabase anon, Stripe publishable, Mapbox, reCAPTCHA site
     keys) and names without a secret word (`VITE_API_URL`) do not fire; a bare `PUBLIC_` only
-    counts after `env.` or in a file reading SvelteKit's public env."""
+    counts after `env.` or in a file reading SvelteKit's public env. In dotenv files
+    (`.env.local`, `.env.example`...) the assigned names are read, not comments."""
     if not file.text:
+        return
+    found: dict[int, str] = {}
+    if is_dotenv_path(file.path):
+        for number, line in enumerate(file.lines, 1):
+            assignment = _DOTENV_ASSIGNMENT.match(line)
+            public = assignment and _PUBLIC_ENV.fullmatch(assignment.group(1))
+            if public and _secret_public_name(*public.groups()):
+                found[number] = public.group()
+        yield from _secret_hits(found)
         return
     src = js_source(file.text)
     svelte = bool(_SVELTE_PUBLIC_ENV.search(file.text))
-    found: dict[int, str] = {}
     for match in _PUBLIC_ENV.finditer(src.code):
         prefix, rest = match.groups()
         if prefix == "PUBLIC_" and not (
@@ -608,6 +660,10 @@ def check_secret_in_public_env(file: FileUnderReview, context: ReviewContext) ->
         public = _PUBLIC_ENV.fullmatch(match.group(2))
         if public and src.code[match.start()] == "e" and _secret_public_name(*public.groups()):
             found.setdefault(src.line(match.start()), match.group(2))
+    yield from _secret_hits(found)
+
+
+def _secret_hits(found: dict[int, str]) -> Iterator[Hit]:
     for number, name in sorted(found.items()):
         yield Hit(
             number,
@@ -615,7 +671,7 @@ def check_secret_in_public_env(file: FileUnderReview, context: ReviewContext) ->
         )
 
 
-_CONSOLE = re.compile(r"(?<![\w$.])console\s*\.\s*(log|debug)\s*\(")
+_CONSOLE = re.compile(r"(?<![\w$.])console\s*\.\s*(log|debug|table|dir|trace)\s*\(")
 _CONFIG_NAME = re.compile(
     r"(?:\.config|rc)\.[cm]?[jt]s$|^(?:gulpfile|gruntfile|jakefile)\.[cm]?[jt]s$", re.I
 )
@@ -638,12 +694,22 @@ _LOGGER_NAME = re.compile(r"^(?:log|logs|logger|logging|debug)\.", re.I)
 _STORY_NAME = re.compile(r"\.stories\.[cm]?[jt]sx?$")
 _DEV_GUARD = re.compile(r"NODE_ENV|\bDEBUG\b|\bdebug\b|isDev|__DEV__|\.DEV\b|verbose")
 _LISTEN = re.compile(r"(?i)listen")
+# A start-up banner printed by a server or worker entry point, read from the raw line.
+_STARTUP_MESSAGE = re.compile(
+    r"(?i)listen|\b(?:running|started|ready|serving|up)\s+(?:on|at)\s+(?:port\b|https?:|localhost|:)"
+    r"|\bserver\s+(?:is\s+)?(?:up|running|started|ready)\b"
+)
+# The condition of a braceless guard on the same line (`if (DEBUG) console.log(...)`,
+# `isDev && console.log(...)`) or a braceless `if (...)` alone on the line above.
+_INLINE_GUARD = re.compile(r"^\s*(?:(?:else\s+)?if\s*\(.*\)\s*|.*&&\s*)$")
+_GUARD_LINE = re.compile(r"^\s*(?:\}\s*)?(?:else\s+)?if\s*\(.*\)\s*$")
 
 
 def _console_allowed(file: FileUnderReview) -> bool:
     *folders, name = file.path.split("/")
     return (
         is_test_path(file.path)
+        or is_dotenv_path(file.path)
         or is_script_path(file.path)
         or bool(_NO_CONSOLE_FOLDERS.intersection(folders))
         or bool(_CONFIG_NAME.search(name) or _LOGGER_NAME.match(name) or _STORY_NAME.search(name))
@@ -652,17 +718,25 @@ def _console_allowed(file: FileUnderReview) -> bool:
 
 
 def check_console_log(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:
-    """`console.log`/`console.debug` added to application code. `console.error`/`warn` are
-    deliberate; tests, scripts, CLIs (a shebang or a `bin/` folder), config files, loggers,
-    stories, server start-up messages (`listen`) and calls under a dev/debug guard are exempt."""
+    """`console.log`/`debug`/`table`/`dir`/`trace` added to application code.
+    `console.error`/`warn` are deliberate; tests, scripts, CLIs (a shebang or a `bin/` folder),
+    config files, loggers, stories, server start-up messages (`listen`, "running on ...") and
+    calls under a dev/debug guard (an `if` block, a braceless `if`, or `isDev && ...`) are
+    exempt."""
     if not file.text or _console_allowed(file):
         return
     src = js_source(file.text)
     for match in _CONSOLE.finditer(src.code):
         number = src.line(match.start())
-        if not file.is_changed(number) or _LISTEN.search(file.line(number)):
+        if not file.is_changed(number) or _STARTUP_MESSAGE.search(file.line(number)):
             continue
-        guarded = False
+        line_start = src.code.rfind("\n", 0, match.start()) + 1
+        before = src.code[line_start : match.start()]
+        above = src.code[src.code.rfind("\n", 0, max(0, line_start - 1)) + 1 : line_start]
+        guarded = bool(
+            (_INLINE_GUARD.match(before) and _DEV_GUARD.search(before))
+            or (not before.strip() and _GUARD_LINE.match(above) and _DEV_GUARD.search(above))
+        )
         for brace in src.braces(match.start()):
             if src.control(brace) == "if":
                 head = src.code[max(0, brace - 200) : brace]
@@ -681,7 +755,7 @@ def check_console_log(file: FileUnderReview, context: ReviewContext) -> Iterable
 def _matches(path: str) -> bool:
     name = path.rsplit("/", 1)[-1]
     suffix = name[name.rfind(".") :].lower() if "." in name else ""
-    return suffix in _SUFFIXES and not _GENERATED.search(path)
+    return (suffix in _SUFFIXES or is_dotenv_path(path)) and not _GENERATED.search(path)
 
 
 PACK = RulePack(
