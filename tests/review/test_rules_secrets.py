@@ -204,3 +204,8 @@ def test_a_specialists_secret_finding_absorbs_the_generic_one():
     assert [(f.category, f.severity) for f in on_env] == [
         ("secret-in-dockerfile", Severity.CRITICAL)
     ]
+
+
+def test_keyword_inside_a_long_identifier_is_still_scanned():
+    text = 'legacy_database_password_value = "Zq8vLw2mXr7Tn4Kp"\nother = 1\n'
+    assert [f.line for f in secrets("app/legacy.py", text)] == [1]

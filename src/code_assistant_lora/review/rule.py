@@ -111,6 +111,12 @@ class ReviewContext:
     def paths(self) -> frozenset[str]:
         return frozenset(f.path for f in self.files)
 
+    @cached_property
+    def memo(self) -> dict:
+        """Per-change results a pack computes once and reuses for every file (keys are namespaced
+        by pack: `"tests.live-test-files"`), so cross-file rules stay linear in the change."""
+        return {}
+
 
 Check = Callable[[FileUnderReview, ReviewContext], Iterable[Hit]]
 

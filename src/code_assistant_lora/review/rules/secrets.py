@@ -19,6 +19,7 @@ import base64
 import binascii
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -63,21 +64,33 @@ _ENV_TEMPLATE_SUFFIXES = (
 _MAX_LINE = 4000  # minified bundles and data blobs: not worth scanning per line
 
 # A cheap superset of what the detectors below can match: lines without any of these never reach
-# detect-secrets. Token formats are long runs of token characters with a digit somewhere (checked in
-# `_is_candidate`); keyword hits carry one of detect-secrets' denylisted words; URL credentials
-# carry `user:pass@`; entropy-only hits need a secret-sounding name and a long quoted value.
-_TOKEN_RUN = re.compile(r"[A-Za-z0-9+/_=\-]{20,}")
-_CANDIDATE_WORD = re.compile(
+# detect-secrets. Token formats are long runs of token characters with a digit somewhere;
+# keyword hits carry one of detect-secrets' denylisted words; URL credentials carry `user:pass@`;
+# entropy-only hits need a secret-sounding name and a long quoted value.
+_WORDS = (
     r"(?:api|auth|service|account|db|database|priv|private|client)_?key|(?:db|database|key)_?pass"
-    r"|password|passwd|pwd|secret|contrase|bearer|://[^/\s:@]+:[^/\s@]+@",
-    re.I,
+    r"|password|passwd|pwd|secret|contrase|bearer|://[^/\s:@]+:[^/\s@]+@"
 )
+_WORD = re.compile(_WORDS, re.I)
+_CANDIDATE = re.compile(_WORDS + r"|(?P<run>[A-Za-z0-9+/_=\-]{20,})", re.I)
 
 
-def _is_candidate(line: str) -> bool:
-    if _CANDIDATE_WORD.search(line):
-        return True
-    return any(any(char.isdigit() for char in run.group()) for run in _TOKEN_RUN.finditer(line))
+def _candidate_lines(file: FileUnderReview) -> list[tuple[int, str]]:
+    """The added lines worth scanning, found with one regex pass over all of them."""
+    added = [(n, line) for n, line in file.added() if len(line) <= _MAX_LINE]
+    if not added:
+        return []
+    text = "\n".join(line for _, line in added)
+    starts = [0]
+    for _, line in added[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    picked: dict[int, None] = {}
+    for match in _CANDIDATE.finditer(text):
+        run = match.group("run")
+        if run is not None and not any(c.isdigit() for c in run) and not _WORD.search(run):
+            continue
+        picked[bisect_right(starts, match.start()) - 1] = None
+    return [added[index] for index in picked]
 
 
 # Credential-sounding names for entropy-only hits (the keyword detector covers password/secret/*key).
@@ -331,10 +344,9 @@ def check_hardcoded_credential(file: FileUnderReview, context: ReviewContext) ->
     entropy plugins), each filtered for placeholders, templates and environment lookups."""
     if not _scannable(file):
         return
-    for number, line in file.added():
-        if len(line) > _MAX_LINE or not _is_candidate(line) or _BEGIN_KEY.search(line):
-            continue
-        yield from _credential_hits(file, number, line)
+    for number, line in _candidate_lines(file):
+        if not _BEGIN_KEY.search(line):
+            yield from _credential_hits(file, number, line)
 
 
 def check_private_key(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:

@@ -509,7 +509,12 @@ def check_public_api_without_test(file: FileUnderReview, context: ReviewContext)
     config files, stubs and story files are not API to test."""
     if file.text is None or file.is_deleted or not _is_api_source(file.path):
         return
-    if any(is_test_path(other.path) and not other.is_deleted for other in context.files):
+    key = "tests.change-touches-tests"
+    if key not in context.memo:
+        context.memo[key] = any(
+            is_test_path(other.path) and not other.is_deleted for other in context.files
+        )
+    if context.memo[key]:
         return
     found: list[tuple[int, str]] = []
     if _is_python(file.path):
