@@ -39,6 +39,12 @@ def add_options(group) -> None:
         help="OpenAI-compatible base URL for --assistant-reviewer model|both (e.g. http://127.0.0.1:8000/v1).",
     )
     group.addoption(
+        "--assistant-adapter",
+        metavar="PATH",
+        help="Evaluate a local LoRA adapter: its base model and the adapter are served on 127.0.0.1 "
+        "for the session (needs the train extra).",
+    )
+    group.addoption(
         "--assistant-eval-report",
         metavar="PATH",
         help="Write the eval summary as JSON to PATH and as markdown beside it (PATH with .md).",
@@ -139,12 +145,16 @@ class EvalSession:
         self.records: list[dict] = []
         self._reviewer = None
         self._project = None
+        self._server = None
+        self.kind = config.getoption("assistant_reviewer")
         self.failures: list[str] = []
         self.document: dict | None = None
         self.written: tuple[Path, Path] | None = None
 
     def pytest_configure(self, config: pytest.Config) -> None:
-        if config.getoption("assistant_reviewer") != "rules":
+        if config.getoption("assistant_reviewer") != "rules" or config.getoption(
+            "assistant_adapter"
+        ):
             self.reviewer()  # a missing endpoint or model is a usage error before anything runs
 
     def project_config(self):
@@ -165,6 +175,11 @@ class EvalSession:
             option = self.config.getoption
             kind = option("assistant_reviewer")
             endpoint, model = option("assistant_endpoint"), option("assistant_model")
+            adapter = option("assistant_adapter")
+            if adapter:
+                endpoint, model = self._serve_adapter(adapter)
+                kind = "model" if kind == "rules" else kind
+            self.kind = kind
             try:
                 self._reviewer = make_reviewer(
                     kind, endpoint, model, timeout=option("assistant_model_timeout")
@@ -172,6 +187,27 @@ class EvalSession:
             except UserError as exc:
                 raise pytest.UsageError(f"--assistant-reviewer: {exc.message}") from None
         return self._reviewer
+
+    def _serve_adapter(self, adapter: str) -> tuple[str, str]:
+        try:
+            from code_assistant_lora.training.serving import serve_adapter_in_background
+        except ImportError as exc:
+            raise pytest.UsageError(
+                f"--assistant-adapter needs the train extra ({exc.name} is missing): "
+                "pip install 'code-assistant-lora[train]'"
+            ) from None
+        from code_assistant_lora.errors import UserError
+
+        try:
+            self._server = serve_adapter_in_background(adapter)
+        except UserError as exc:
+            raise pytest.UsageError(f"--assistant-adapter: {exc.message}") from None
+        return self._server.base_url, self._server.models.adapters[0]
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
 
     def pytest_collect_file(self, file_path: Path, parent):
         if file_path.suffix in (".yaml", ".yml") and "reviewer_regression" in file_path.parts:
@@ -197,9 +233,9 @@ class EvalSession:
         option = self.config.getoption
         self.document = summary_document(
             suites,
-            reviewer=option("assistant_reviewer"),
+            reviewer=self.kind,
             thresholds_failed=self.failures,
-            model=option("assistant_model"),
+            model=option("assistant_model") or option("assistant_adapter"),
             endpoint=option("assistant_endpoint"),
         )
         report = option("assistant_eval_report")

@@ -88,3 +88,19 @@ def _no_global_git_config(
     monkeypatch.delenv("GIT_DIR", raising=False)
     monkeypatch.delenv("GIT_INDEX_FILE", raising=False)
     os.environ.setdefault("NO_COLOR", "1")
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A two-layer Llama with a locally trained BPE tokenizer, saved with save_pretrained."""
+    from tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture(scope="session")
+def tiny_adapter(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A LoRA adapter (r=4 on q/v projections) over `tiny_model`, named `python-reviewer`."""
+    from tiny_model import build_tiny_adapter
+
+    return build_tiny_adapter(tiny_model, tmp_path_factory.mktemp("adapters") / "python-reviewer")
