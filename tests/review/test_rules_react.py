@@ -281,7 +281,7 @@ def test_early_return_added_above_unchanged_hooks_is_reported_at_the_return():
         "}\n"
     )
     findings = review_text("src/Card.tsx", new, old, only="react")
-    assert [(f.rule, f.line) for f in findings] == [("react.conditional-hook", 3)]
+    assert [(f.rule, f.line, f.end_line) for f in findings] == [("react.conditional-hook", 3, 5)]
     assert "`useState` (line 5)" in findings[0].rationale
     # A return that was already there is not this change's problem.
     assert review_text("src/Card.tsx", new.replace("user.name", "user.email"), new) == []

@@ -209,3 +209,23 @@ def test_a_specialists_secret_finding_absorbs_the_generic_one():
 def test_keyword_inside_a_long_identifier_is_still_scanned():
     text = 'legacy_database_password_value = "Zq8vLw2mXr7Tn4Kp"\nother = 1\n'
     assert [f.line for f in secrets("app/legacy.py", text)] == [1]
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        (
+            "k8s/worker/sealedsecret.yaml",
+            "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  name: worker\n"
+            "spec:\n  encryptedData:\n    AMQP_PASSWORD: AgBy3i4OJSWK+PiTySYZZA9rO43cGDEq"
+            "Qx8vLw2mXr7Tn4KpZq8vLw2mXr7Tn4Kp==\n",
+        ),
+        (
+            "secrets/prod.yaml",
+            "db_password: ENC[AES256_GCM,data:Qx8vLw2mXr7Tn4Kp,iv:abc,tag:def,type:str]\n"
+            "sops:\n  version: 3.8.1\n",
+        ),
+    ],
+)
+def test_encrypted_secrets_meant_to_be_committed_do_not_fire(path, text):
+    assert secrets(path, text) == []

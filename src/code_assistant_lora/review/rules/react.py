@@ -171,6 +171,7 @@ def check_conditional_hook(file: FileUnderReview, context: ReviewContext) -> Ite
                 reported_returns.add(line)
                 yield Hit(
                     line,
+                    end_line=number,  # the span reaches the hook it makes conditional
                     rationale=f"This early return comes before `{match.group(1)}` (line {number}) in `{owner.name}`: the hooks below it run on some renders and not others, so React mixes up their state or throws.",
                     suggested_fix="Move the early return below the last hook call.",
                 )

@@ -236,7 +236,7 @@ def _is_placeholder(value: str) -> bool:
         return True
     # `<your-token>`, `%(password)s`, `{{ .Values.x }}`, `$(cat file)`, `***redacted***`
     return bool(re.search(r"[<>{}]|%\(|\$\(|\*{3}", stripped)) or stripped.lower().startswith(
-        ("xxx", "your", "<", "${", "env:", "vault:", "op://", "arn:", "projects/")
+        ("xxx", "your", "<", "${", "env:", "vault:", "op://", "arn:", "projects/", "enc[")
     )
 
 
@@ -338,11 +338,15 @@ def _scannable(file: FileUnderReview) -> bool:
     )
 
 
+# Ciphertext meant to be committed: Bitnami SealedSecrets and SOPS-encrypted files.
+_ENCRYPTED_MANIFEST = re.compile(r"^kind:\s*SealedSecret\s*$|^sops:\s*$", re.M)
+
+
 def check_hardcoded_credential(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:
     """API tokens in known formats (AWS, GitHub, GitLab, Slack, Stripe, OpenAI, npm, PyPI, ...),
     passwords in URLs, and secret-named assignments of literal values (detect-secrets' keyword and
     entropy plugins), each filtered for placeholders, templates and environment lookups."""
-    if not _scannable(file):
+    if not _scannable(file) or _ENCRYPTED_MANIFEST.search(file.text or ""):
         return
     for number, line in _candidate_lines(file):
         if not _BEGIN_KEY.search(line):
