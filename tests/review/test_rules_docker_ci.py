@@ -1674,3 +1674,134 @@ def test_large_clean_files_give_no_findings() -> None:
         only="docker_ci",
     )
     assert findings == []
+
+
+# --- files written from a secret, then printed ------------------------------------------------------
+
+
+def secret_file_workflow(write: str, show: str) -> str:
+    return f"""
+    on: push
+    jobs:
+      deploy:
+        runs-on: ubuntu-latest
+        steps:
+          - env:
+              KUBECONFIG_DATA: ${{{{ secrets.KUBECONFIG }}}}
+              PLAIN: hello
+            run: |
+              {write}
+              {show}
+    """
+
+
+@pytest.mark.parametrize(
+    ("write", "show"),
+    [
+        (
+            'echo "$KUBECONFIG_DATA" | base64 -d > "$RUNNER_TEMP/kubeconfig"',
+            'cat "$RUNNER_TEMP/kubeconfig"',
+        ),
+        (
+            'echo "${{ secrets.SA_KEY }}" > ${{ runner.temp }}/sa.json',
+            "cat ${RUNNER_TEMP}/sa.json",
+        ),
+        ("printf '%s' \"$KUBECONFIG_DATA\" >> ~/.kube/config", "head -n 20 $HOME/.kube/config"),
+        (
+            'echo "$KUBECONFIG_DATA" | base64 --decode | tee kubeconfig.yaml > /dev/null',
+            "tail kubeconfig.yaml",
+        ),
+        (
+            'gpg --batch --passphrase "$KUBECONFIG_DATA" --output secrets.env -d secrets.env.gpg',
+            "cat ./secrets.env",
+        ),
+        ('echo "$KUBECONFIG_DATA" | base64 -d > kc', 'echo "config: $(cat kc)"'),
+        ('echo "$KUBECONFIG_DATA" > kc', "cat kc | base64"),
+        (
+            'echo "$KUBECONFIG_DATA" > kc.b64 && base64 -d kc.b64 > kc.yaml',
+            "less kc.yaml",
+        ),
+        ('echo "$KUBECONFIG_DATA" > kc', "cat kc 2>/dev/null"),
+    ],
+)
+def test_printing_a_file_written_from_a_secret_fires(write: str, show: str) -> None:
+    findings = findings_of(
+        WORKFLOW, secret_file_workflow(write, show), "docker_ci.secret-echoed-in-logs"
+    )
+    assert [(f.line, f.severity) for f in findings] == [(11, Severity.HIGH)]
+    assert "line 10" in findings[0].rationale
+
+
+@pytest.mark.parametrize(
+    ("write", "show"),
+    [
+        ('echo "$KUBECONFIG_DATA" > kc', "cat kc | kubectl apply -f -"),
+        ('echo "$KUBECONFIG_DATA" > kc', "cat kc > backup.yaml"),
+        ('echo "$KUBECONFIG_DATA" > kc', "chmod 600 kc"),
+        ('echo "$KUBECONFIG_DATA" > kc', 'export KUBECONFIG="$PWD/kc"'),
+        ('echo "$KUBECONFIG_DATA" > kc', "kubectl --kubeconfig kc get pods"),
+        ('echo "$KUBECONFIG_DATA" > kc', 'test -s kc && echo "kubeconfig written"'),
+        ('echo "$KUBECONFIG_DATA" > kc', "wc -c kc"),
+        ('echo "$KUBECONFIG_DATA" > kc', "cat values.yaml"),
+        ('echo "$PLAIN" > notes.txt', "cat notes.txt"),
+        (
+            'curl -sS -H "Authorization: Bearer $KUBECONFIG_DATA" -o release.json https://x.example',
+            "cat release.json",
+        ),
+        ('echo "$KUBECONFIG_DATA" | kubectl apply -f - > applied.txt', "tail applied.txt"),
+        ('echo "$KUBECONFIG_DATA" > kc', "# cat kc"),
+    ],
+)
+def test_secret_file_near_misses(write: str, show: str) -> None:
+    text = secret_file_workflow(write, show)
+    assert findings_of(WORKFLOW, text, "docker_ci.secret-echoed-in-logs") == []
+
+
+def test_secret_file_written_by_an_earlier_step_of_the_job_fires() -> None:
+    text = """
+    on: push
+    jobs:
+      deploy:
+        runs-on: ubuntu-latest
+        steps:
+          - name: Write kubeconfig
+            run: echo "${{ secrets.KUBECONFIG }}" | base64 -d > "${{ runner.temp }}/kubeconfig"
+          - name: Debug
+            run: |
+              ls -la "$RUNNER_TEMP"
+              cat "$RUNNER_TEMP/kubeconfig"
+      other:
+        runs-on: ubuntu-latest
+        steps:
+          - run: cat "$RUNNER_TEMP/kubeconfig"
+    """
+    findings = findings_of(WORKFLOW, text, "docker_ci.secret-echoed-in-logs")
+    assert [f.line for f in findings] == [11]  # the other job runs on another runner
+
+
+def test_secret_file_written_by_a_heredoc_fires() -> None:
+    text = """
+    on: push
+    jobs:
+      publish:
+        runs-on: ubuntu-latest
+        steps:
+          - run: |
+              cat > ~/.npmrc <<EOF
+              //registry.npmjs.org/:_authToken=${{ secrets.NPM_TOKEN }}
+              EOF
+              cat ~/.npmrc
+              cat > notes.txt <<'EOF'
+              plain text
+              EOF
+              cat notes.txt
+    """
+    findings = findings_of(WORKFLOW, text, "docker_ci.secret-echoed-in-logs")
+    assert [f.line for f in findings] == [10]
+
+
+def test_printing_an_unchanged_secret_file_line_is_not_reported() -> None:
+    old = src(secret_file_workflow('echo "$KUBECONFIG_DATA" > kc', "cat kc"))
+    new = old.replace("PLAIN: hello", "PLAIN: hello there")
+    findings = review_text(WORKFLOW, new, old, only="docker_ci")
+    assert [f for f in findings if f.rule == "docker_ci.secret-echoed-in-logs"] == []

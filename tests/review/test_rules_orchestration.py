@@ -1104,3 +1104,125 @@ def test_hostpath_of_the_runtime_socket_folder_is_critical():
         "  volumes:\n    - name: run\n      hostPath:\n        path: /var/run\n"
     )
     assert found("k8s/pod.yaml", text) == [("host-path-mount", 13, CRITICAL)]
+
+
+# --- literal credentials passed as command-line flags -----------------------------------------------
+
+
+def compose_service(lines: str) -> str:
+    body = "\n".join("    " + line for line in lines.splitlines())
+    return f"services:\n  cache:\n    image: redis:7.2.4\n{body}\n"
+
+
+@pytest.mark.parametrize(
+    ("lines", "line"),
+    [
+        (
+            'command: ["redis-server", "--requirepass", "Xq8v!kR2mZp4Lw9T", "--appendonly", "yes"]',
+            4,
+        ),
+        ("command: redis-server --requirepass 'Xq8v!kR2mZp4Lw9T' --appendonly yes", 4),
+        ("command:\n  - redis-server\n  - --requirepass\n  - Xq8v!kR2mZp4Lw9T", 7),
+        ('command: ["redis-server", "--masterauth=s3cr3t-Pass"]', 4),
+        ('entrypoint: ["/app/server", "--api-key", "sk_live_51Habc"]', 4),
+        ('command: ["worker", "--db-password=hunter2hunter2"]', 4),
+        ('command: ["sh", "-c", "redis-server --requirepass Xq8v!kR2 && sleep 1"]', 4),
+        (
+            'healthcheck:\n  test: ["CMD", "mysqladmin", "ping", "-h", "localhost", "-uroot", "-prootpass"]',
+            5,
+        ),
+        ('healthcheck:\n  test: ["CMD-SHELL", "redis-cli -a Xq8v!kR2 ping | grep PONG"]', 5),
+        ('command: ["mongosh", "--host", "db", "-u", "admin", "-p", "Sup3rS3cret"]', 4),
+        ('command: ["tunnel", "--token", "eyJhIjoiNjQ1ZTk0"]', 4),
+    ],
+)
+def test_compose_literal_credential_flag_fires(lines, line):
+    findings = review_text("docker-compose.yml", compose_service(lines), only="orchestration")
+    assert [(f.rule, f.line, f.severity) for f in findings] == [
+        ("orchestration.secret-in-env", line, HIGH)
+    ]
+    assert "Xq8v" not in findings[0].rationale and "rootpass" not in findings[0].rationale
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        'command: ["redis-server", "--requirepass", "${REDIS_PASSWORD}"]',
+        'command: ["redis-server", "--requirepass", "$REDIS_PASSWORD"]',
+        'command: ["sh", "-c", "redis-server --requirepass \\"$$REDIS_PASSWORD\\""]',
+        "command: redis-server --requirepass ${REDIS_PASSWORD:?set it} --appendonly yes",
+        'command: ["server", "--password-file", "/run/secrets/db_password"]',
+        'command: ["server", "--password-file=/run/secrets/db_password"]',
+        'command: ["server", "--token", "/run/secrets/token"]',
+        'command: ["server", "--tls-key", "server.key", "--private-key", "key.pem"]',
+        'command: ["sh", "-c", "echo \\"$$PW\\" | docker login -u ci --password-stdin ghcr.io"]',
+        'command: ["server", "--token-ttl", "3600", "--secret-name", "api-keys"]',
+        'command: ["mongod", "--auth", "--bind_ip_all"]',
+        'command: ["proxy", "--auth", "basic", "-p", "8080"]',
+        'command: ["server", "-p", "8080", "--port", "6379"]',
+        'command: ["mysql", "-h", "db", "-P", "3306", "-u", "app", "-p"]',
+        'healthcheck:\n  test: ["CMD", "mysqladmin", "ping", "-p$$MYSQL_ROOT_PASSWORD"]',
+        'command: ["redis-server", "--requirepass", ""]',
+        'command: ["redis-server", "--requirepass", "<your-password>"]',
+        '# command: ["redis-server", "--requirepass", "Xq8v!kR2"]\ncommand: ["redis-server"]',
+        'command: ["redis-cli", "-h", "cache", "-p", "6379", "ping"]',
+    ],
+)
+def test_compose_credential_flag_near_misses(lines):
+    assert found("docker-compose.yml", compose_service(lines)) == []
+
+
+K8S_ARGS = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: cache
+spec:
+  selector:
+    matchLabels: {app: cache}
+  template:
+    metadata:
+      labels: {app: cache}
+    spec:
+      containers:
+        - name: redis
+          image: redis:7.2.4
+          resources:
+            limits: {memory: 256Mi}
+          command: ["redis-server"]
+          args: ["--requirepass", "%s", "--maxmemory", "200mb"]
+          livenessProbe:
+            exec:
+              command: ["redis-cli", "-a", "%s", "ping"]
+"""
+
+
+def test_kubernetes_args_and_probe_with_a_literal_password_fire():
+    text = K8S_ARGS % ("Xq8v!kR2mZp4Lw9T", "Xq8v!kR2mZp4Lw9T")
+    assert found("k8s/cache.yaml", text) == [
+        ("secret-in-env", 18, HIGH),
+        ("secret-in-env", 21, HIGH),
+    ]
+
+
+@pytest.mark.parametrize("value", ["$(REDIS_PASSWORD)", "${REDIS_PASSWORD}", "$REDIS_PASSWORD"])
+def test_kubernetes_args_with_env_expansion_are_quiet(value):
+    assert found("k8s/cache.yaml", K8S_ARGS % (value, value)) == []
+
+
+def test_kubernetes_shell_script_block_reports_the_line_of_the_flag():
+    text = (
+        "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: dump\nspec:\n  template:\n"
+        "    spec:\n      restartPolicy: Never\n      containers:\n        - name: dump\n"
+        "          image: mysql:8.4.0\n          resources:\n            limits: {memory: 1Gi}\n"
+        "          command: [sh, -c]\n          args:\n            - |\n"
+        "              set -e\n"
+        "              mysqldump -h db -u backup -pB4ckup!2024 shop | gzip > /backup/shop.sql.gz\n"
+    )
+    assert found("k8s/dump.yaml", text) == [("secret-in-env", 18, HIGH)]
+
+
+def test_credential_flag_on_an_unchanged_line_is_not_reported():
+    old = compose_service('command: ["redis-server", "--requirepass", "Xq8v!kR2mZp4Lw9T"]')
+    new = old.replace("image: redis:7.2.4", "image: redis:7.2.5")
+    assert found("docker-compose.yml", new, old) == []

@@ -108,6 +108,8 @@ def test_credential_assignments_fire_high(path, text, line):
         ),
         ("docker-compose.yml", "DATABASE_URL: postgres://postgres:postgres@localhost:5432/app\n"),
         ("app/forms.py", 'PASSWORD_FIELD = "password"\n'),
+        ("app/engine.py", 'GENERIC_SECRET = "hardcoded-secret"\n'),
+        ("app/config.ts", 'const SECRET_HEADER = "x-webhook-secret";\n'),
         ("src/lib/supabase.ts", f'const anon = "{_jwt({"role": "anon", "iss": "supabase"})}";\n'),
         ("frontend/package-lock.json", '"integrity": "sha512-' + "Qx9v" * 20 + '=="\n'),
         ("app/auth.ts", 'const token = localStorage.getItem("token");\n'),

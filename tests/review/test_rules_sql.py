@@ -543,6 +543,110 @@ def test_broad_grant_near_misses(text):
     assert hits(text, "sql.broad-grant") == []
 
 
+CUSTOM_ROLE_FIRING = [
+    (
+        "all-on-all-tables",
+        "grant all privileges on all tables in schema public to metabase_ro;",
+        Severity.HIGH,
+    ),
+    (
+        "all-on-all-tables-custom-app-role",
+        "grant all on all tables in schema app to app_user;",
+        Severity.HIGH,
+    ),
+    (
+        "default-privileges-all",
+        "alter default privileges in schema public grant all on tables to etl_worker;",
+        Severity.HIGH,
+    ),
+    (
+        "writes-to-read-only-named-role",
+        "grant select, insert, update, delete on all tables in schema public to reporting;",
+        Severity.HIGH,
+    ),
+    (
+        "truncate-all-tables",
+        "grant select, truncate on all tables in schema public to sync_job;",
+        Severity.HIGH,
+    ),
+    (
+        "writes-all-tables-app-role",
+        "grant select, insert, update, delete on all tables in schema public to app_user;",
+        Severity.MEDIUM,
+    ),
+    (
+        "owner-of-another-schema",
+        "create schema billing authorization billing_owner_role;\n"
+        "grant all on all tables in schema public to billing_owner_role;",
+        Severity.HIGH,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "severity"),
+    [c[1:] for c in CUSTOM_ROLE_FIRING],
+    ids=[c[0] for c in CUSTOM_ROLE_FIRING],
+)
+def test_broad_grant_to_custom_role_fires(text, severity):
+    line = text.count("\n") + 1
+    assert hits(text, "sql.broad-grant") == [("sql.broad-grant", line, severity)]
+
+
+def test_broad_grant_to_custom_role_names_the_role():
+    found = review_text(
+        MIGRATION, "grant all on all tables in schema public to metabase_ro;\n", None, only="sql"
+    )
+    assert len(found) == 1
+    assert "`metabase_ro`" in found[0].rationale
+    assert "select" in found[0].suggested_fix
+
+
+CUSTOM_ROLE_NEAR_MISSES = [
+    ("named-table-all", "grant all on table public.profiles to metabase_ro;"),
+    ("named-tables-writes", "grant insert, update on public.events, public.jobs to etl_worker;"),
+    ("read-only-all-tables", "grant select on all tables in schema public to metabase_ro;"),
+    (
+        "read-only-default-privileges",
+        "alter default privileges in schema public grant select on tables to metabase_ro;",
+    ),
+    ("usage-on-schema", "grant usage on schema public to metabase_ro;"),
+    ("sequences", "grant usage, select on all sequences in schema public to etl_worker;"),
+    ("postgres", "grant all on all tables in schema public to postgres;"),
+    ("supabase-admin", "grant all on all tables in schema auth to supabase_auth_admin;"),
+    ("admin-named", "grant all on all tables in schema app to app_admin;"),
+    ("owner-named", "alter default privileges in schema app grant all on tables to app_owner;"),
+    (
+        "schema-owner",
+        "create schema if not exists billing authorization billing_svc;\n"
+        "grant all on all tables in schema billing to billing_svc;",
+    ),
+    (
+        "schema-owner-altered",
+        "alter schema billing owner to billing_svc;\n"
+        "grant all on all tables in schema billing to billing_svc;",
+    ),
+    (
+        "default-privileges-for-the-owner",
+        "alter default privileges for role etl in schema staging grant all on tables to etl;",
+    ),
+    (
+        "revoke",
+        "revoke all on all tables in schema public from metabase_ro;\n"
+        "alter default privileges in schema public revoke all on tables from metabase_ro;",
+    ),
+    ("role-membership", "grant metabase_ro to analyst_alice;"),
+    ("comment", "-- grant all on all tables in schema public to metabase_ro;\nselect 1;"),
+]
+
+
+@pytest.mark.parametrize(
+    "text", [c[1] for c in CUSTOM_ROLE_NEAR_MISSES], ids=[c[0] for c in CUSTOM_ROLE_NEAR_MISSES]
+)
+def test_broad_grant_to_custom_role_near_misses(text):
+    assert hits(text, "sql.broad-grant") == []
+
+
 # --- sql.security-definer-search-path -----------------------------------------------------------
 
 HANDLE_NEW_USER = """

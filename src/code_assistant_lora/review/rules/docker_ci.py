@@ -798,6 +798,7 @@ def check_curl_pipe_shell(file: FileUnderReview, context: ReviewContext) -> Iter
 class Script:
     lines: tuple[tuple[int, str], ...]  # (line number, physical text)
     secret_env: frozenset[str]  # env names bound to secrets where the script runs
+    job: int = 0  # the job it runs in: its steps share a workspace and `$RUNNER_TEMP`
 
 
 @dataclass(frozen=True)
@@ -902,6 +903,7 @@ class _WorkflowBuilder:
         self.scripts: list[Script] = []
         self.js_scripts: list[Script] = []
         self.head_checkouts: list[HeadCheckout] = []
+        self.job = 0
 
     def uses_of(self, node: Node | None) -> str:
         text = _text_of(node)
@@ -926,7 +928,7 @@ class _WorkflowBuilder:
             run = _get(step, "run")
             step_guarded = guarded or bool(_SAME_REPO_GUARD.search(_text_of(_get(step, "if"))))
             if isinstance(run, ScalarNode):
-                script = Script(_node_lines(self.lines, run), frozenset(scope))
+                script = Script(_node_lines(self.lines, run), frozenset(scope), self.job)
                 self.scripts.append(script)
                 runs_code.append(bool(_RUNS_CODE.search(run.value)))
                 if not step_guarded:
@@ -939,7 +941,7 @@ class _WorkflowBuilder:
                 script_node = _get(inputs, "script")
                 if isinstance(script_node, ScalarNode):
                     self.js_scripts.append(
-                        Script(_node_lines(self.lines, script_node), frozenset(scope))
+                        Script(_node_lines(self.lines, script_node), frozenset(scope), self.job)
                     )
             if uses.lower().startswith("actions/checkout") and not step_guarded:
                 for key in ("ref", "repository"):
@@ -969,6 +971,7 @@ class _WorkflowBuilder:
                 self.uses_of(_get(job, "uses"))
                 guarded = bool(_SAME_REPO_GUARD.search(_text_of(_get(job, "if"))))
                 self.steps(_get(job, "steps"), env | _secret_env(_get(job, "env")), guarded)
+                self.job += 1
         self.steps(_get(_get(root, "runs"), "steps"), env, False)
         return Workflow(
             triggers,
@@ -1041,7 +1044,8 @@ def _line_workflow(lines: list[str]) -> Workflow:
         tuple(triggers),
         tuple(uses),
         tuple(permissions),
-        tuple(Script(body, env) for body in scripts),
+        # which job a script runs in is unknown here: no script shares files with another
+        tuple(Script(body, env, index) for index, body in enumerate(scripts)),
         (),
         tuple(checkouts),
     )
@@ -1227,6 +1231,169 @@ def _log_leaks(command: Text, env: frozenset[str]) -> Iterator[tuple[int, str]]:
                 )
 
 
+# Files written from a secret (`echo "$KUBECONFIG_DATA" | base64 -d > "$RUNNER_TEMP/kubeconfig"`)
+# and printed later in the same job (`cat "$RUNNER_TEMP/kubeconfig"`): the file holds the decoded
+# secret, which log masking (of the exact secret string) does not hide.
+_EXPR_WORD = re.compile(r"""(?:\$\{\{[^}]*\}\}|[^\s"'`]|"(?:[^"\\]|\\.)*"?|'[^']*'?|`[^`]*`?)+""")
+_RUNNER_TEMP_EXPR = re.compile(r"\$\{\{\s*runner\.temp\s*\}\}")
+_WORKSPACE_EXPR = re.compile(r"\$\{\{\s*github\.workspace\s*\}\}")
+_BRACED_VAR = re.compile(r"\$\{([A-Za-z_]\w*)\}")
+_FILE_REDIRECT = re.compile(r"^(?:1|&)?>>?\|?(.*)$")
+_NOT_A_FILE = re.compile(r"^(?:&\d|/dev/(?:null|std(?:out|err)|tty)|-)?$")
+_OUTPUT_FLAGS = frozenset({"-o", "--output", "-out", "--out", "--output-file", "--out-file"})
+_FILE_PRINTERS = frozenset(
+    {"cat", "head", "tail", "less", "more", "bat", "batcat", "type", "tac", "nl", "strings"}
+    | {"xxd", "od", "hexdump", "base64", "get-content", "gc"}
+)
+# commands that pass on (a transformation of) what they read
+_PASSES_DATA = _PRINTING_FILTERS | frozenset(
+    {"base64", "jq", "yq", "envsubst", "openssl", "gpg", "gunzip", "gzip", "zcat", "xz", "unxz"}
+    | {"iconv", "dd", "install", "sops", "age", "column", "perl", "python", "python3", "node"}
+)
+# commands whose secret is the credential of a request, not the content they write
+_AUTH_ONLY = frozenset({"curl", "wget", "http", "https", "xh", "gh", "aria2c"})
+_HEREDOC_START = re.compile(r"(?<!<)<<-?\s*([\"']?)([A-Za-z_][\w.-]*)\1")
+_SUBSTITUTED_READ = re.compile(
+    r"\$\(\s*(?:(?:cat|head|tail|base64|tac)\b|<)([^)]*)\)|`cat\s([^`]*)`"
+)
+
+
+def _file_key(word: str) -> str:
+    """A file path as written (quotes, `${VAR}` braces, `${{ runner.temp }}`, `./` dropped), so
+    the same file is recognised however a later line spells it."""
+    word = _RUNNER_TEMP_EXPR.sub("$RUNNER_TEMP", word)
+    word = _WORKSPACE_EXPR.sub("$GITHUB_WORKSPACE", word)
+    word = _BRACED_VAR.sub(r"$\1", _unquote(word))
+    if word.startswith("~/"):
+        word = "$HOME/" + word[2:]
+    while word.startswith("./"):
+        word = word[2:]
+    return word
+
+
+@dataclass
+class _Stage:
+    program: str
+    args: list[str]  # file keys of the words after the program, redirects and outputs removed
+    writes: list[str]  # file keys written by `>`, `>>`, `tee`, `-o` / `--output`
+
+
+def _stage(text: str) -> _Stage:
+    words = _EXPR_WORD.findall(text)
+    command = command_of(words)
+    program = _program(command).lower()
+    args: list[str] = []
+    writes: list[str] = []
+    index = 1
+    while index < len(command):
+        word = command[index]
+        index += 1
+        redirect = _FILE_REDIRECT.match(word)
+        if redirect:
+            target = redirect.group(1)
+            if not target and index < len(command):
+                target = command[index]
+                index += 1
+            if not _NOT_A_FILE.match(target):
+                writes.append(_file_key(target))
+            continue
+        name, equals, value = word.partition("=")
+        if name in _OUTPUT_FLAGS:
+            if not equals and index < len(command):
+                value = command[index]
+                index += 1
+            if value and not _NOT_A_FILE.match(value):
+                writes.append(_file_key(value))
+            continue
+        if word.startswith("2>") or word.startswith("<"):
+            continue
+        if program == "tee" and not word.startswith("-"):
+            writes.append(_file_key(word))
+            continue
+        args.append(_file_key(word))
+    return _Stage(program, args, writes)
+
+
+def _secret_file_prints(
+    scripts: Iterable[Script],
+) -> Iterator[tuple[int, str, str, int]]:
+    """(line, print command, file, line it was written) for each print of a file that an earlier
+    line of the same job wrote from a secret."""
+    tracked: dict[str, tuple[str, int]] = {}  # file key -> (what it holds, line written)
+    job: int | None = None
+    for script in scripts:
+        if script.job != job:
+            job, tracked = script.job, {}
+        commands = shell_commands(script.lines)
+        # an open heredoc: its delimiter, the files it writes, its line, the secret in its body
+        heredoc: tuple[str, list[str], int, str | None] | None = None
+        for command in commands:
+            text = command.text
+            if heredoc is not None:
+                delimiter, targets, line, secret = heredoc
+                if text.strip() == delimiter:
+                    if secret:
+                        tracked.update((target, (secret, line)) for target in targets)
+                    heredoc = None
+                else:
+                    found = _echoed_secret(text, 0, len(text), script.secret_env)
+                    heredoc = (delimiter, targets, line, secret or found)
+                continue
+            for stages in pipelines(text):
+                parsed = [_stage(text[start:end]) for start, end in stages]
+                for index, ((start, end), stage) in enumerate(zip(stages, parsed, strict=True)):
+                    if stage.program in _AUTH_ONLY:
+                        continue
+                    found = _echoed_secret(text, start, end, script.secret_env)
+                    if found is None:
+                        read = next((arg for arg in stage.args if arg in tracked), None)
+                        found = tracked[read][0] if read else None
+                    if found is None:
+                        continue
+                    # the secret reaches a file written by its own stage, or by later stages that
+                    # only pass data on (`| base64 -d > f`), not by a command that consumes it
+                    # (`| kubectl apply -f - > applied.txt`)
+                    writes = list(stage.writes)
+                    for later in parsed[index + 1 :]:
+                        if later.program not in _PASSES_DATA:
+                            break
+                        writes.extend(later.writes)
+                    if writes:
+                        line = command.line_at(start)
+                        tracked.update((target, (found, line)) for target in writes)
+                    break
+                line = command.line_at(stages[0][0])
+                first = parsed[0]
+                start, end = stages[0]
+                if first.program in _FILE_PRINTERS and not first.writes:
+                    printed = next((arg for arg in first.args if arg in tracked), None)
+                elif first.program in _ECHO_COMMANDS:
+                    printed = None
+                    for read in _SUBSTITUTED_READ.finditer(text, start, end):
+                        inner = read.group(1) if read.group(1) is not None else read.group(2)
+                        printed = next(
+                            (
+                                key
+                                for word in _EXPR_WORD.findall(inner)
+                                if (key := _file_key(word)) in tracked
+                            ),
+                            None,
+                        )
+                        if printed:
+                            break
+                else:
+                    printed = None
+                if printed and _to_log(text, stages, _PRINTING_FILTERS):
+                    shown = " ".join(text[start:end].split())
+                    yield line, shown[:60], printed, tracked[printed][1]
+            heredoc_start = _HEREDOC_START.search(text)
+            if heredoc_start:
+                first_pipeline = next(iter(pipelines(text)), [])
+                targets = [t for s, e in first_pipeline for t in _stage(text[s:e]).writes]
+                secret = _echoed_secret(text, 0, len(text), script.secret_env)
+                heredoc = (heredoc_start.group(2), targets, command.line_at(0), secret)
+
+
 def check_secret_echoed(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:
     """A `run:` step that prints a secret to the job log: `echo ${{ secrets.X }}`, `echo "$TOKEN"`
     where the step's env maps TOKEN from a secret (or from a credential step output such as
@@ -1234,7 +1401,15 @@ def check_secret_echoed(file: FileUnderReview, context: ReviewContext) -> Iterab
     secret piped through `base64`. GitHub masks only the exact secret string, so transformed or
     partial values are readable by anyone who can see the logs. Writing to a file, to
     `$GITHUB_ENV`, or into a command's stdin (`| docker login --password-stdin`), `::add-mask::`,
-    and presence checks (`${TOKEN:+set}`, which expand to the word) are fine."""
+    and presence checks (`${TOKEN:+set}`, which expand to the word) are fine.
+
+    Also a file printed to the log (`cat`, `head`, `tail`, `less`, `bat`, `type`, ...,
+    `echo "$(cat f)"`) after an earlier line of the same job (its step or an earlier one) wrote it
+    from a secret: `>`, `>>`, `tee`, `-o` / `--output`, or a heredoc body, fed by a stage that
+    references a secret (or reads such a file) through stages that only pass data on, as in
+    `echo "$KUBECONFIG_DATA" | base64 -d > "$RUNNER_TEMP/kubeconfig"`. Using the file (`cat f |
+    kubectl apply -f -`, `cat f > other`, `chmod`, `export KUBECONFIG=f`) is fine, and so is a
+    download authenticated with a secret (`curl -H "Authorization: ..." -o f`)."""
     parsed = _workflow_of(file)
     if parsed is None:
         return
@@ -1248,6 +1423,14 @@ def check_secret_echoed(file: FileUnderReview, context: ReviewContext) -> Iterab
                         line,
                         rationale=f"{what} to the job log: log masking only hides the exact secret string, so encoded or partial values are readable by anyone with log access.",
                     )
+    for line, shown, printed, written in _secret_file_prints(parsed.scripts):
+        if line not in seen and file.is_changed(line):
+            seen.add(line)
+            yield Hit(
+                line,
+                rationale=f"`{shown}` prints `{printed}`, which line {written} wrote from a secret, to the job log: log masking only hides the exact secret string, so the decoded file (a kubeconfig, a key, a credentials file) is readable by anyone with log access.",
+                suggested_fix="Do not print files written from secrets: check them without showing their content (`test -s file`, `kubectl config current-context`, `jq 'keys'`), and keep them out of the log.",
+            )
 
 
 def check_write_all_permissions(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:

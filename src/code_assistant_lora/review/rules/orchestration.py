@@ -24,6 +24,7 @@ from start to end.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -1223,13 +1224,226 @@ def _env_entries(node: Node | None) -> Iterator[tuple[str, str | None, Node]]:
                 yield name, value, item
 
 
+# --- literal credentials on command lines ------------------------------------------------------------
+
+# the last word of a long flag that takes a credential (`--requirepass`, `--db-password`,
+# `--api-key`, `--auth-token`); words that make the flag a setting about one (`--password-file`,
+# `--password-stdin`, `--token-ttl`, `--no-auth`) rule it out
+_FLAG_WORDS = re.compile(r"[a-z0-9]+")
+_FLAG_SECRET_LAST = frozenset(
+    {
+        "password",
+        "passwd",
+        "pass",
+        "pw",
+        "pwd",
+        "passphrase",
+        "secret",
+        "token",
+        "apikey",
+        "auth",
+        "requirepass",
+        "masterauth",
+        "masterpass",
+    }
+)
+_FLAG_NOT_SECRET = frozenset(
+    word.lower() for word in _SETTING_WORDS | {"STDIN", "NO", "SKIP", "WITHOUT", "PROMPT", "ASK"}
+) - {"user"}  # `--user-password` is still a password
+# short flags that take a password, per program: mysql-style clients only accept the password
+# attached (`-pS3cret`: `-p value` prompts and reads `value` as the database name)
+_ATTACHED_ONLY = {"p"}
+_MYSQL_CLIENTS = frozenset(
+    {
+        "mysql",
+        "mysqldump",
+        "mysqladmin",
+        "mysqlimport",
+        "mysqlcheck",
+        "mysqlshow",
+        "mysqlpump",
+        "mysqlbinlog",
+        "mariadb",
+        "mariadb-dump",
+        "mariadb-admin",
+        "mariadb-import",
+        "mariadb-check",
+        "mariadb-show",
+        "mariadb-binlog",
+    }
+)
+_MONGO_CLIENTS = frozenset(
+    {
+        "mongo",
+        "mongosh",
+        "mongodump",
+        "mongorestore",
+        "mongoexport",
+        "mongoimport",
+        "mongostat",
+        "mongotop",
+        "mongofiles",
+    }
+)
+_SHORT_PASSWORD_FLAGS: dict[str, tuple[str, bool]] = {  # program -> (flag letter, attached only)
+    **{program: ("p", True) for program in _MYSQL_CLIENTS},
+    **{program: ("p", False) for program in _MONGO_CLIENTS},
+    "redis-cli": ("a", False),
+    "valkey-cli": ("a", False),
+    "keydb-cli": ("a", False),
+    "sshpass": ("p", False),
+}
+_SHELL_SEPARATORS = frozenset({"|", "||", "&&", ";", "&"})
+_FILE_LIKE = re.compile(
+    r"[\w.-]+\.(?:pem|key|crt|cer|json|txt|conf|cfg|ini|ya?ml|env|p12|pfx|jks|der|asc|gpg|toml)",
+    re.I,
+)
+_BUILDKIT_SECRET = re.compile(r"(?:^|,)(?:id|src|source|env|type|target)=")
+_AUTH_MODE = re.compile(r"[a-z][a-z0-9_-]{0,15}")
+
+
+def _flag_takes_secret(flag: str) -> bool:
+    """Whether a long flag's name (without dashes) names a credential it takes as its value."""
+    words = _FLAG_WORDS.findall(flag.lower())
+    if not words or _FLAG_NOT_SECRET.intersection(words):
+        return False
+    last = words[-1]
+    if last in _FLAG_SECRET_LAST:
+        return True
+    return last == "key" and len(words) > 1 and words[-2].upper() in _KEY_QUALIFIERS
+
+
+def _command_tokens(nodes: Iterable[Node]) -> list[tuple[str, ScalarNode]]:
+    """The arguments of a `command` / `args` / healthcheck `test` (a list, or a string run through
+    the shell), each with the scalar it comes from; an item holding a whole shell command (the
+    script of `sh -c`) is split into words too."""
+    tokens: list[tuple[str, ScalarNode]] = []
+    for node in nodes:
+        items = node.value if isinstance(node, SequenceNode) else [node]
+        for item in items:
+            if not isinstance(item, ScalarNode) or PLACEHOLDER in item.value:
+                continue
+            text = item.value
+            if not any(char.isspace() for char in text.strip()):
+                tokens.append((text.strip(), item))
+                continue
+            try:
+                words = shlex.split(text, comments=True)
+            except ValueError:
+                words = text.split()
+            for word in words:
+                # `cmd;` and `cmd &&` end a shell command: keep the separator as its own token
+                if len(word) > 1 and word.endswith(";"):
+                    tokens.extend(((word[:-1], item), (";", item)))
+                else:
+                    tokens.append((word, item))
+    return tokens
+
+
+def _credential_value(value: str, flag: str | None = None) -> bool:
+    literal = _literal(value)
+    if literal is None or literal.startswith(("-", "@")) or _FILE_LIKE.fullmatch(literal):
+        return False
+    if flag == "secret" and _BUILDKIT_SECRET.search(literal):
+        return False  # `--secret id=npmrc,src=...` names a secret, it is not one
+    return not (flag == "auth" and _AUTH_MODE.fullmatch(literal))  # `--auth basic`
+
+
+def _command_credentials(tokens: list[tuple[str, ScalarNode]]) -> Iterator[tuple[str, ScalarNode]]:
+    """(flag as written, node of its value) for each literal credential passed as a flag."""
+    program_flags: list[tuple[str, bool]] = []
+    for index, (token, _) in enumerate(tokens):
+        if token in _SHELL_SEPARATORS:
+            program_flags = []
+            continue
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if token.startswith("--") and len(token) > 2:
+            name, equals, attached = token[2:].partition("=")
+            if not _flag_takes_secret(name):
+                continue
+            last = _FLAG_WORDS.findall(name.lower())[-1]
+            if equals:
+                if _credential_value(attached, last):
+                    yield f"--{name}", tokens[index][1]
+            elif following and _credential_value(following[0], last):
+                yield f"--{name}", following[1]
+            continue
+        program = token.rsplit("/", 1)[-1]
+        if program in _SHORT_PASSWORD_FLAGS:
+            program_flags.append(_SHORT_PASSWORD_FLAGS[program])
+            continue
+        if len(token) < 2 or token[0] != "-" or token[1] == "-":
+            continue
+        for letter, attached_only in program_flags:
+            if token[1] != letter:
+                continue
+            if len(token) > 2:
+                if _credential_value(token[2:]):
+                    yield f"-{letter}", tokens[index][1]
+            elif not attached_only and following and _credential_value(following[0]):
+                yield f"-{letter}", following[1]
+            break
+
+
+def _token_line(doc: Doc, node: ScalarNode, flag: str) -> int:
+    """The line of a flag inside a scalar: a block scalar (`|`) holds a script over many lines."""
+    line = doc.line(node)
+    if node.style in ("|", ">"):
+        position = node.value.find(flag)
+        line += 1 + (node.value.count("\n", 0, position) if position > 0 else 0)
+    return line
+
+
+_COMMAND_KEYS = ("command", "args", "entrypoint")
+
+
+def _command_hits(doc: Doc, node: MappingNode, where: str, fix: str) -> Iterator[Hit]:
+    """Literal credentials on the command line of a container / Compose service / probe."""
+    parts = [value for key in _COMMAND_KEYS if (value := _get(node, key)) is not None]
+    test = _get(_get(node, "healthcheck"), "test")
+    seen: set[int] = set()
+    for group in (parts, [test] if test is not None else []):
+        for flag, value_node in _command_credentials(_command_tokens(group)):
+            line = _token_line(doc, value_node, flag)
+            if line in seen:
+                continue
+            seen.add(line)
+            yield Hit(
+                line,
+                rationale=f"The command line passes a literal credential with `{flag}` in {where}: "
+                "everyone with access to the repository (and its history) can read it, and it "
+                "also shows in `ps`, `docker inspect` / `kubectl describe` and process listings.",
+                suggested_fix=fix,
+            )
+
+
+_K8S_COMMAND_FIX = 'Read the credential from the environment (`valueFrom.secretKeyRef`, then `$(REDIS_PASSWORD)` in `args` or `"$REDIS_PASSWORD"` in a shell command) or from a mounted Secret file (`--requirepass-file`, `--password-file`); rotate the committed value.'
+_COMPOSE_COMMAND_FIX = "Pass the credential from the environment (`${REDIS_PASSWORD}` substitution from an untracked `.env`, or `$$REDIS_PASSWORD` expanded by the container's shell) or from a Compose `secrets:` file; rotate the committed value."
+
+
+def _command_secret_hits(file: FileUnderReview) -> Iterator[Hit]:
+    for _, doc in _docs(file, "k8s"):
+        for node, _, _ in doc.mappings:
+            if any(_get(node, key) is not None for key in ("command", "args")):
+                yield from _command_hits(doc, node, "the manifest", _K8S_COMMAND_FIX)
+    for _, doc in _docs(file, "compose"):
+        for service, node in _services(doc):
+            where = f"the Compose service `{service}`" if service else "the Compose file"
+            yield from _command_hits(doc, node, where, _COMPOSE_COMMAND_FIX)
+
+
 def check_secret_in_env(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:
     """Secrets written as plain values: Kubernetes `env` entries (`- name: DB_PASSWORD` with
     `value: ...`), ConfigMap `data` and kustomize `configMapGenerator` literals under secret names,
     Compose `environment:` and `build.args` (mapping or `KEY=value` list), and any value holding a
     URL with an inline password. `valueFrom.secretKeyRef`, `${VAR}`/`$(VAR)` references, empty
-    values, paths and settings such as `PASSWORD_MIN_LENGTH` or `SECRET_NAME` are fine. The value
-    never appears in the finding."""
+    values, paths and settings such as `PASSWORD_MIN_LENGTH` or `SECRET_NAME` are fine. Also
+    literal credentials passed as flags on a command line: Compose `command` / `entrypoint` /
+    `healthcheck.test` and Kubernetes `command` / `args` (probes included), as lists or shell
+    strings: `--requirepass`, `--password`, `--api-key`, `--token`, `--auth`, ... with a literal
+    value (not `$VAR` / `${VAR}` / `$(VAR)`, a path, a `--password-file` / `--password-stdin`),
+    and the short password flags of known clients (`mysql -pS3cret`, attached only; `redis-cli -a`,
+    `mongosh -p`, `sshpass -p`). The value never appears in the finding."""
     for _, doc in _docs(file, "values"):
         for node, path, _ in doc.mappings:
             if len(path) > 1 and path[-1] == "[]" and path[-2].lower().endswith(("env", "envvars")):
@@ -1281,6 +1495,7 @@ def check_secret_in_env(file: FileUnderReview, context: ReviewContext) -> Iterab
                         f"the build args of {where} (they are also baked into the image history)",
                         "Pass build-time secrets with BuildKit secrets (`build.secrets:` and `RUN --mount=type=secret`), never as build args; rotate the committed value.",
                     )
+    yield from _command_secret_hits(file)
 
 
 def _entry_value(node: MappingNode, entry: Node) -> str | None:

@@ -230,9 +230,14 @@ def _detectors() -> _Detectors:
     return _Detectors()
 
 
+# Lowercase words joined by `-`, `_` or `.` (`hardcoded-secret`, `user.password`, `api_key_header`):
+# identifiers, setting names and slugs, not credentials.
+_SLUG = re.compile(r"^[a-z]+(?:[-_.][a-z]+)+$")
+
+
 def _is_placeholder(value: str) -> bool:
     stripped = value.strip().strip("\"'`")
-    if len(stripped) < 6 or _PLACEHOLDER_WORDS.match(stripped):
+    if len(stripped) < 6 or _PLACEHOLDER_WORDS.match(stripped) or _SLUG.match(stripped):
         return True
     # `<your-token>`, `%(password)s`, `{{ .Values.x }}`, `$(cat file)`, `***redacted***`
     return bool(re.search(r"[<>{}]|%\(|\$\(|\*{3}", stripped)) or stripped.lower().startswith(

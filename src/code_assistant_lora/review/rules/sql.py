@@ -55,8 +55,17 @@ Rules:
   `anon`, and `execute` (or `all`) on every function of a schema to `anon` / `public` (EXECUTE
   is PUBLIC's by default, so such a grant only undoes the revokes that protect sensitive
   functions). `alter default privileges ... grant` counts as a grant on every future object.
+  Custom roles (a dashboard's `metabase_ro`, an ETL login, an app role): `all` on every table of a
+  schema (or on its future tables through `alter default privileges`) is high, and so are write
+  privileges on every table when they include `truncate` or the role's name says it only reads
+  (`*_ro`, `readonly`, `reporting`, `analytics`, `metabase`, ...); other write privileges on every
+  table are medium. Admin roles are skipped: `service_role`, `postgres`, `supabase_admin`,
+  `supabase_*_admin`, cloud superuser roles, names ending in `_admin` / `_owner` / `_dba` /
+  `_migrator`, the schema's owner (`create schema s authorization r`, `alter schema s owner to r`
+  in the file) and the `for role` of `alter default privileges`.
   Not flagged: `select` on named tables, `usage` on a schema, `execute` on named functions or
-  to `authenticated`, `usage, select` on sequences, grants to `service_role`, and `revoke`.
+  to `authenticated`, `usage, select` on sequences, grants to `service_role`, grants of named
+  tables or of `select` only to custom roles, and `revoke`.
 * `sql.security-definer-search-path`: `create function|procedure ... security definer` (or an
   `alter function ... security definer`) without `set search_path ...` in its definition, either
   before or after the body, and without a later `alter function <name> ... set search_path` in
@@ -296,6 +305,12 @@ _ALL_IN_SCHEMA = re.compile(
 _IN_SCHEMA = re.compile(rf"\bin\s+schema\s+({_IDENT}(?:\s*,\s*{_IDENT})*)", re.I)
 _SCHEMA_TARGET = re.compile(r"\bschema\s+(.+)$", re.I)
 _GROUP = re.compile(r"^\s*group\s+", re.I)
+_FOR_ROLE = re.compile(rf"\bfor\s+(?:role|user)\s+({_IDENT}(?:\s*,\s*{_IDENT})*)", re.I)
+_SCHEMA_OWNER = re.compile(
+    rf"(?:create\s+schema\s+(?:if\s+not\s+exists\s+)?({_IDENT})?\s*authorization\s+({_IDENT})"
+    rf"|alter\s+schema\s+({_IDENT})\s+owner\s+to\s+({_IDENT}))",
+    re.I,
+)
 _GRANT_TAIL = re.compile(
     r"\bwith\s+grant\s+option\b|\bgranted\s+by\b|\bwith\s+\w+\s+option\b", re.I
 )
@@ -319,6 +334,8 @@ class Grant:
     broad: bool  # every object of a schema (or default privileges)
     target: str
     roles: tuple[str, ...]
+    schemas: tuple[str, ...] = ()  # the schemas of a schema-wide / default-privileges grant
+    owners: tuple[str, ...] = ()  # `alter default privileges for role x`: x owns the objects
 
 
 @dataclass
@@ -338,6 +355,8 @@ class SqlSource:
     search_path_created: set[str] = field(default_factory=set)
     exposed_schemas: set[str] = field(default_factory=set)
     grants: list[Grant] = field(default_factory=list)
+    # schema -> roles that own it (`create schema s authorization r`, `alter schema s owner to r`)
+    schema_owners: dict[str, set[str]] = field(default_factory=dict)
 
     def line(self, offset: int) -> int:
         return bisect_left(self.newlines, offset) + 1
@@ -399,12 +418,20 @@ def _parse_grant(statement: Statement) -> Grant | None:
         kind = "table" if not default else "other"
     if kind == "table" and not broad and first == "table":
         target = target[len(first) :].strip()
+    schemas: tuple[str, ...] = ()
+    owners: tuple[str, ...] = ()
     if default:
         schema = _IN_SCHEMA.search(statement.code)
         target = f"future {lowered}" + (f" in schema {_shown(schema.group(1))}" if schema else "")
+        if schema:
+            schemas = tuple(_ident(name) for name in _IDENT_RE.findall(schema.group(1)))
+        if for_role := _FOR_ROLE.search(statement.code, 0, default.start(1)):
+            owners = tuple(_ident(name) for name in _IDENT_RE.findall(for_role.group(1)))
+    elif all_in and (schema := _SCHEMA_TARGET.search(target)):
+        schemas = tuple(_ident(name) for name in _IDENT_RE.findall(schema.group(1)))
     roles_text = roles_text[: m.start()] if (m := _GRANT_TAIL.search(roles_text)) else roles_text
     roles = tuple(_ident(_GROUP.sub("", role)) for role in roles_text.split(",") if role.strip())
-    return Grant(statement, privileges, kind, broad, target, roles)
+    return Grant(statement, privileges, kind, broad, target, roles, schemas, owners)
 
 
 @lru_cache(maxsize=256)
@@ -441,6 +468,12 @@ def sql_source(text: str) -> SqlSource:
         if (created or altered) and _SEARCH_PATH.search(code):
             names = source.search_path_created if created else source.search_path_altered
             names.add(_qname((created or altered).group(2))[1])
+        owner = _SCHEMA_OWNER.match(code)
+        if owner:
+            role_name = owner.group(2) or owner.group(4)
+            # `create schema authorization r` names the schema after its owner
+            schema_name = owner.group(3) if owner.group(4) else owner.group(1) or role_name
+            source.schema_owners.setdefault(_ident(schema_name), set()).add(_ident(role_name))
         grant = _parse_grant(statement)
         if grant is not None:
             source.grants.append(grant)
@@ -790,6 +823,55 @@ def _grant_severity(grant: Grant, role: str) -> tuple[Severity, str] | None:
     return None
 
 
+# roles that administer the database (and bypass RLS or own the objects anyway)
+_ADMIN_ROLES = frozenset(
+    {
+        "service_role",
+        "postgres",
+        "supabase_admin",
+        "rds_superuser",
+        "cloudsqlsuperuser",
+        "azure_pg_admin",
+        "current_user",
+        "current_role",
+        "session_user",
+    }
+)
+_ADMIN_NAME = re.compile(r"(?:^|_)(?:admin|owner|dba|superuser|migrator|migrations)$")
+# names of roles meant to read only: dashboards, BI tools, replicas, auditors
+_READ_ONLY_NAME = re.compile(
+    r"(?:^|_)(?:ro|readonly|read_only|reader|readers|read|viewer|viewers|report|reports"
+    r"|reporting|analytics|analyst|analysts|bi|metabase|grafana|superset|looker|redash"
+    r"|tableau|dashboard|dashboards|audit|auditor|replica|replication|stats)(?:_|$)"
+)
+
+
+def _custom_role_severity(
+    grant: Grant, role: str, schema_owners: dict[str, set[str]]
+) -> tuple[Severity, str] | None:
+    """How bad a grant to a custom (non-API, non-admin) role is: `all` or write privileges on
+    every table of a schema (or on its future tables) hand a login role the power to change or
+    wipe everything there, far more than a dashboard, a replica or a worker needs."""
+    if grant.kind != "table" or not grant.broad or role in _ADMIN_ROLES or role in grant.owners:
+        return None
+    if _ADMIN_NAME.search(role) or (role.startswith("supabase_") and role.endswith("_admin")):
+        return None
+    if any(role in schema_owners.get(schema, ()) for schema in grant.schemas):
+        return None
+    privileges = grant.privileges
+    if "all" in privileges:
+        return Severity.HIGH, "all privileges"
+    writes = sorted(privileges & _WRITE_PRIVILEGES)
+    if not writes:
+        return None
+    severity = (
+        Severity.HIGH
+        if "truncate" in privileges or _READ_ONLY_NAME.search(role)
+        else Severity.MEDIUM
+    )
+    return severity, ", ".join(writes)
+
+
 def check_broad_grant(file: FileUnderReview, context: ReviewContext) -> Iterable[Hit]:
     source = _source(file)
     if source is None:
@@ -798,8 +880,9 @@ def check_broad_grant(file: FileUnderReview, context: ReviewContext) -> Iterable
         worst: tuple[Severity, str, str] | None = None
         for role in grant.roles:
             if role not in _API_ROLES:
-                continue
-            graded = _grant_severity(grant, role)
+                graded = _custom_role_severity(grant, role, source.schema_owners)
+            else:
+                graded = _grant_severity(grant, role)
             if graded and (worst is None or graded[0].rank > worst[0].rank):
                 worst = (graded[0], graded[1], role)
         if worst is None:
@@ -814,7 +897,23 @@ def check_broad_grant(file: FileUnderReview, context: ReviewContext) -> Iterable
             "unauthenticated clients (the public anon key)"
             if role in ("anon", "public")
             else "every signed-in user"
+            if role == "authenticated"
+            else "this role (and every client or tool that logs in with it)"
         )
+        if role not in _API_ROLES:
+            yield Hit(
+                number,
+                end_line=source.span(statement)[-1],
+                severity=severity,
+                rationale=f"`grant {what}` on `{target}` to `{role}` hands {who} the power to "
+                "change or wipe every table of the schema, including tables created later: "
+                "a leaked credential or a buggy query can destroy data that it only needed to "
+                "read (or not touch at all).",
+                suggested_fix=f"Grant `{role}` only what it uses: `select` on the tables it reads "
+                f"(e.g. `grant select on all tables in schema public to {role}`), and write "
+                "privileges on the specific tables it must change.",
+            )
+            continue
         yield Hit(
             number,
             end_line=source.span(statement)[-1],
@@ -1012,7 +1111,8 @@ PACK = RulePack(
                 category="excessive-grant",
                 severity=Severity.HIGH,
                 rationale="Broad table privileges for the API roles `anon` / `authenticated` leave "
-                "row level security as the only barrier between the public API and the data.",
+                "row level security as the only barrier between the public API and the data; "
+                "`all` on every table for a custom login role lets it change or wipe everything.",
                 suggested_fix="Grant only the privileges each role uses, on specific tables (e.g. "
                 "`grant select on public.countries to anon`).",
             ),
