@@ -21,12 +21,13 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/python scripts/make_demo_repo.py $(DEMO) --force
-	@echo "== code-assistant write: not available yet (planned: issue #4, scanning, retrieval and patch plans)"
+	@echo "== code-assistant write --task 'Add CSV export of invoices with a date filter'"
+	$(BIN)/code-assistant write --repo $(DEMO) --task "Add CSV export of invoices with a date filter"
 	@echo "== code-assistant review --base main --head feature/invoice-export"
 	$(BIN)/code-assistant review --repo $(DEMO) --base main --head feature/invoice-export --format text --fail-on high || test $$? -eq 1
 	$(BIN)/code-assistant review --repo $(DEMO) --base main --head feature/invoice-export --format sarif > $(DEMO)/artifacts/code-assistant/review.sarif || test $$? -eq 1
 	@echo "== code-assistant test: not available yet (planned: issue #3, changed-file test selection)"
-	@echo "artifacts: $(DEMO)/artifacts/code-assistant/review.json and review.sarif"
+	@echo "artifacts: $(DEMO)/artifacts/code-assistant/: review.json, review.sarif, write-context.json, patch-plan.md"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -37,6 +38,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/review_speed.py
+	$(BIN)/python benchmarks/retrieval.py --sdists build/sdists --download
 
 clean:
 	rm -rf $(VENV) build artifacts .pytest_cache

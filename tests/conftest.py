@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -104,3 +105,42 @@ def tiny_adapter(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     from tiny_model import build_tiny_adapter
 
     return build_tiny_adapter(tiny_model, tmp_path_factory.mktemp("adapters") / "python-reviewer")
+
+
+# --- pre-commit: one snapshot of this checkout and one PRE_COMMIT_HOME for every hook test, so the
+# hook environment (pip install of the project) is built once per session.
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def _project_snapshot(tmp_path_factory) -> Path:
+    """try-repo needs a git repo: snapshot this checkout (committed or not) into one."""
+    snapshot = tmp_path_factory.mktemp("hook-repo")
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=PROJECT,
+        capture_output=True,
+        check=True,
+    ).stdout.split(b"\x00")
+    for raw in files:
+        if not raw:
+            continue
+        source = PROJECT / raw.decode()
+        if source.is_file():
+            target = snapshot / raw.decode()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+    subprocess.run(["git", "init", "-q"], cwd=snapshot, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=snapshot, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "snapshot"], cwd=snapshot, check=True)
+    return snapshot
+
+
+@pytest.fixture(scope="session")
+def hook_repo(tmp_path_factory) -> Path:
+    return _project_snapshot(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def pre_commit_home(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("pre-commit-home")

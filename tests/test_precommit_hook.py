@@ -1,7 +1,7 @@
 """The `code-assistant-review` hook through a real `pre-commit try-repo` in a tmp git repo.
 
-pre-commit builds its own virtualenv from this checkout (pip install from PyPI), so the first run
-takes a while; the environment is reused across the tests in a session."""
+pre-commit builds its own virtualenv from a snapshot of this checkout (the `hook_repo` and
+`pre_commit_home` session fixtures in conftest.py), once per session for every hook test."""
 
 from __future__ import annotations
 
@@ -13,41 +13,7 @@ from pathlib import Path
 import pytest
 from test_cli_review import PRIVATE_KEY
 
-PROJECT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
-
-
-def _project_snapshot(tmp_path_factory) -> Path:
-    """try-repo needs a git repo: snapshot this checkout (committed or not) into one."""
-    snapshot = tmp_path_factory.mktemp("hook-repo")
-    files = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=PROJECT,
-        capture_output=True,
-        check=True,
-    ).stdout.split(b"\x00")
-    for raw in files:
-        if not raw:
-            continue
-        source = PROJECT / raw.decode()
-        if source.is_file():
-            target = snapshot / raw.decode()
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(source.read_bytes())
-    subprocess.run(["git", "init", "-q"], cwd=snapshot, check=True)
-    subprocess.run(["git", "add", "-A"], cwd=snapshot, check=True)
-    subprocess.run(["git", "commit", "-q", "-m", "snapshot"], cwd=snapshot, check=True)
-    return snapshot
-
-
-@pytest.fixture(scope="session")
-def hook_repo(tmp_path_factory) -> Path:
-    return _project_snapshot(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def pre_commit_home(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("pre-commit-home")
 
 
 def try_repo(

@@ -118,6 +118,60 @@ def review(
     sys.exit(outcome.exit_code)
 
 
+@cli.command()
+@click.option(
+    "--repo",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Repository to plan the change in.",
+)
+@click.option("--task", help="What to change, in words (a commit message or an issue works).")
+@click.option(
+    "--task-file", help="Read the task from this file ('-' reads stdin) instead of --task."
+)
+@click.option(
+    "--constraints",
+    type=click.Path(dir_okay=False),
+    help="A constraints file: '- requirement' lines, 'avoid: GLOB', 'include: PATH', 'run: COMMAND'.",
+)
+@click.option(
+    "--top",
+    type=int,
+    default=10,
+    show_default=True,
+    help="How many ranked code files go into the context.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Artifact directory [default: REPO/artifacts/code-assistant].",
+)
+def write(repo, task, task_file, constraints, top, out) -> None:
+    """Retrieve what a patch author needs for a task and plan the patch.
+
+    Writes write-context.json (schema code-assistant/write-context@1: ranked files with reasons
+    and chunks, related tests, conventions) and patch-plan.md (files to change, steps, tests,
+    risks, constraints) to the artifact directory. The index is cached under .code-assistant/.
+    """
+    from .plan import read_task, run_write
+
+    text = read_task(task, task_file)
+    outcome = run_write(repo, text, constraints_path=constraints, top=top, out=out)
+    plan = outcome.plan
+    click.echo(f"files to change: {', '.join(f.path for f in plan.to_change) or 'none found'}")
+    if plan.tests_to_run:
+        click.echo(f"tests to run: {', '.join(t[0] for t in plan.tests_to_run)}")
+    status = plan.extra
+    click.echo(
+        f"index {status['index_status']} ({status['files_indexed']} files, "
+        f"{status['files_reread']} read)",
+        err=True,
+    )
+    click.echo(f"wrote {outcome.context_path} and {outcome.plan_path}", err=True)
+    sys.exit(outcome.exit_code)
+
+
 @cli.command("rules")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
