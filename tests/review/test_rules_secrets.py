@@ -231,3 +231,8 @@ def test_keyword_inside_a_long_identifier_is_still_scanned():
 )
 def test_encrypted_secrets_meant_to_be_committed_do_not_fire(path, text):
     assert secrets(path, text) == []
+
+
+def test_lines_after_length_changing_lowercase_still_map_to_their_numbers():
+    text = "# İİİİ İstanbul\n" * 3 + f'AWS = "{AWS_KEY}"\n'
+    assert [f.line for f in secrets("app/tr.py", text)] == [4]

@@ -17,9 +17,9 @@ _SECURITY_SEVERITY = {
 
 
 def _rule_descriptors(rule_ids: list[str], findings: list[dict]) -> list[dict]:
-    from ..review.rules import all_rules
+    from ..review.rules import rule_by_id
 
-    catalogue = {rule.id: rule for rule in all_rules()}
+    catalogue = {rule_id: rule_by_id(rule_id) for rule_id in rule_ids}
     first = {}
     for finding in findings:
         first.setdefault(finding["rule"], finding)

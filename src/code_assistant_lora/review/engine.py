@@ -115,9 +115,9 @@ def review_files(
     selection: RuleSelection = EVERY_RULE,
 ) -> list[Finding]:
     if packs is None:
-        from .rules import ALL_PACKS
+        from .rules import packs_for
 
-        packs = ALL_PACKS
+        packs = packs_for(f.path for f in files)
     context = ReviewContext(files=tuple(files))
     findings: list[Finding] = []
     for file in files:

@@ -42,6 +42,8 @@ def _split(values: tuple[str, ...]) -> frozenset[str]:
 
 
 def _check_rule_names(names: frozenset[str], option: str) -> None:
+    if not names:
+        return
     from ..errors import UserError
     from .rules import ALL_PACKS
 

@@ -71,8 +71,9 @@ _WORDS = (
     r"(?:api|auth|service|account|db|database|priv|private|client)_?key|(?:db|database|key)_?pass"
     r"|password|passwd|pwd|secret|contrase|bearer|://[^/\s:@]+:[^/\s@]+@"
 )
-_WORD = re.compile(_WORDS, re.I)
-_CANDIDATE = re.compile(_WORDS + r"|(?P<run>[A-Za-z0-9+/_=\-]{20,})", re.I)
+# Matched against lowered text: case-sensitive patterns are several times faster than re.I here.
+_WORD = re.compile(_WORDS)
+_CANDIDATE = re.compile(_WORDS + r"|(?P<run>[a-z0-9+/_=\-]{20,})")
 
 
 def _candidate_lines(file: FileUnderReview) -> list[tuple[int, str]]:
@@ -80,9 +81,10 @@ def _candidate_lines(file: FileUnderReview) -> list[tuple[int, str]]:
     added = [(n, line) for n, line in file.added() if len(line) <= _MAX_LINE]
     if not added:
         return []
-    text = "\n".join(line for _, line in added)
+    lowered = [line.lower() for _, line in added]  # lowering may change a line's length
+    text = "\n".join(lowered)
     starts = [0]
-    for _, line in added[:-1]:
+    for line in lowered[:-1]:
         starts.append(starts[-1] + len(line) + 1)
     picked: dict[int, None] = {}
     for match in _CANDIDATE.finditer(text):
