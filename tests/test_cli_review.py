@@ -242,3 +242,23 @@ def test_config_exclude_skips_paths_with_a_note(leaky):
     leaky.write(".code-assistant.toml", '[review]\nexclude = "deploy/"\n')
     code, _, err = run("review", "--repo", str(leaky.path), "--base", "main")
     assert code == 2 and "review.exclude" in err
+
+
+def test_packs_load_only_for_the_paths_in_the_change(git_repo):
+    repo = git_repo()
+    repo.commit("base", **{"app/__init__.py": ""})
+    repo.write("app/core.py", "def total(xs):\n    return sum(xs)\n")
+    probe = (
+        "import sys\n"
+        "from code_assistant_lora.cli import main\n"
+        "try:\n"
+        f"    main(['review', '--repo', {str(repo.path)!r}, '--format', 'json'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "loaded = sorted(m.rsplit('.', 1)[-1] for m in sys.modules if m.startswith('code_assistant_lora.review.rules.'))\n"
+        "sys.stderr.write('PACKS=' + ','.join(loaded))\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert "PACKS=python,secrets,tests" in completed.stderr, completed.stderr[-500:]
