@@ -16,7 +16,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e '.[dev,train]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,train,dense]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -38,7 +38,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/review_speed.py
-	$(BIN)/python benchmarks/retrieval.py --sdists build/sdists --download
+	$(BIN)/python benchmarks/retrieval.py --sdists build/sdists --download --work build/retrieval-pairs
 
 clean:
 	rm -rf $(VENV) build artifacts .pytest_cache

@@ -219,6 +219,28 @@ def test_unknown_languages_and_broken_sql_fall_back_to_line_windows():
     assert [c.kind for c in broken] == ["window"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "key:\n  " + "- " * 1000 + "x\n",  # as in the TOML spec tests tomlkit ships
+        "".join("  " * i + "key:\n" for i in range(1000)) + "  " * 1000 + "1\n",
+        "key: " + "[" * 1000 + "]" * 1000 + "\n",
+    ],
+)
+def test_deeply_nested_yaml_is_cut_into_windows_not_a_crash(text):
+    # tree-sitter-yaml's scanner kills the process past ~200 levels, so run in a child process
+    code = (
+        "import sys; from code_assistant_lora.scan import SourceFile, chunk_file; "
+        "t = sys.stdin.read(); "
+        "print(sorted({c.kind for c in chunk_file(SourceFile('deep.yaml', 'yaml', t, 'v'))}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=text, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == "['window']"
+
+
 def test_language_detection_by_name_and_shebang():
     assert language_of("Dockerfile") == "dockerfile"
     assert language_of("docker/Dockerfile.prod") == "dockerfile"

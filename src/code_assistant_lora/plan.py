@@ -181,7 +181,12 @@ class WritePlan:
 
 
 def make_plan(
-    repo: str | os.PathLike, task: str, constraints: Constraints, top: int = 10, progress=None
+    repo: str | os.PathLike,
+    task: str,
+    constraints: Constraints,
+    top: int = 10,
+    progress=None,
+    rerank: str = "none",
 ) -> WritePlan:
     from .retrieve import retrieve
     from .scan import redact_secrets
@@ -192,7 +197,9 @@ def make_plan(
     notes: list[str] = []
     if redacted:
         notes.append(f"{redacted} line(s) of the task looked like secrets and were redacted")
-    result = retrieve(repo, safe_task, top=max(top, 10), progress=progress)
+    result = retrieve(repo, safe_task, top=max(top, 10), progress=progress, rerank=rerank)
+    if result.rerank_note:
+        notes.append(result.rerank_note)
     ranked = [f for f in result.files if not _avoided(f.path, constraints.avoid)]
     avoided = [f.path for f in result.files if _avoided(f.path, constraints.avoid)]
     if avoided:
@@ -490,6 +497,7 @@ def run_write(
     top: int = 10,
     out: str | os.PathLike | None = None,
     progress=None,
+    rerank: str = "none",
 ) -> WriteOutcome:
     """The `write` command's core: plan, then write both artifacts atomically (both or neither)."""
     from .report import write_atomic
@@ -497,7 +505,7 @@ def run_write(
 
     root = repo_root(repo)
     constraints = read_constraints(constraints_path)
-    plan = make_plan(root, task, constraints, top=top, progress=progress)
+    plan = make_plan(root, task, constraints, top=top, progress=progress, rerank=rerank)
     document = json.dumps(write_context_document(plan), indent=2) + "\n"
     markdown = patch_plan_markdown(plan)
     out_dir = Path(out) if out else root / ARTIFACT_DIR

@@ -859,8 +859,24 @@ def _dockerfile(text: str) -> list[_Span]:
     return spans
 
 
+_YAML_MAX_DEPTH = 100  # tree-sitter-yaml's scanner crashes the process a little past 200 levels
+
+
+def _yaml_depth(text: str) -> int:
+    """A cheap upper bound on the nesting: indentation plus flow and sequence openers per line."""
+    deepest = 0
+    for line in text.split("\n"):
+        body = line.lstrip(" ")
+        depth = (len(line) - len(body)) // 2 + body.count("- ") + body.count("[") + body.count("{")
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def _yaml(text: str) -> list[_Span]:
-    """Top-level keys of each document; a long mapping value is split one level down."""
+    """Top-level keys of each document; a long mapping value is split one level down. Documents
+    nested deeper than the grammar survives are cut into line windows instead."""
+    if _yaml_depth(text) > _YAML_MAX_DEPTH:
+        return []
     root = _parse("yaml", text)
     spans: list[_Span] = []
     for document in root.children:

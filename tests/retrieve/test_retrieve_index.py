@@ -71,3 +71,71 @@ def test_a_repo_without_text_files_is_a_user_error(git_repo):
         UserError, match=r"no text files to index \(all 1 tracked files skipped: binary file\)"
     ):
         open_index(repo.path)
+
+
+def test_a_warm_open_maps_the_arrays_and_reads_only_what_the_query_needs(shop):
+    import numpy as np
+
+    from code_assistant_lora.retrieve import parse_query, rank
+
+    open_index(shop.path)
+    warm = open_index(shop.path)
+    assert warm.status == "reused"
+    assert isinstance(warm.columns["chunk_bm25_data"], np.memmap)
+    ranking = rank(warm, parse_query("refund an order"), top=3)
+    assert ranking.files[0].path == "shop/refunds.py"
+    # file versions, raw imports and token ids are for updates: a query never loads them
+    assert dict(warm.extra) == {}
+    assert warm.files[1].version  # ...but they are there when asked for
+    assert set(dict(warm.extra)) == {"versions", "imports"}
+
+
+def test_an_update_keeps_unchanged_files_searchable(shop):
+    open_index(shop.path)
+    shop.commit("tax", **{"shop/tax.py": "def tax_rate():\n    return 0.2\n"})
+    updated = open_index(shop.path)
+    assert (updated.status, updated.reread) == ("updated", 1)
+    for words, symbol in ((["cart"], "place_order"), (["tax", "rate"], "tax_rate")):
+        scores = updated.chunk_scores(words)
+        assert updated.chunks[int(scores.argmax())].symbol == symbol
+    assert updated.definitions("placeorder") and updated.definitions("taxrate")
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        ("chunk_file", lambda np: np.zeros(1, dtype=np.int32)),  # wrong length
+        ("def_chunks", lambda np: np.full(4, 10_000, dtype=np.int32)),  # ids out of range
+        ("edge_targets", lambda np: np.array([99], dtype=np.int32)),
+        ("chunk_bm25_indices", lambda np: np.array([5000], dtype=np.int32)),
+    ],
+)
+def test_damaged_arrays_are_rebuilt_not_trusted(shop, name, damage):
+    import numpy as np
+
+    first = open_index(shop.path)
+    folder = shop.path / CACHE_DIR / first.key[:24]
+    np.save(folder / f"{name}.npy", damage(np), allow_pickle=False)
+    again = open_index(shop.path)
+    assert (again.status, again.reread) == ("built", 3)
+
+
+def test_pickled_arrays_are_refused(shop):
+    import numpy as np
+
+    first = open_index(shop.path)
+    folder = shop.path / CACHE_DIR / first.key[:24]
+    np.save(folder / "chunk_kind.npy", np.array([object()], dtype=object), allow_pickle=True)
+    assert open_index(shop.path).status == "built"
+
+
+def test_cached_roles_are_recomputed_when_the_rules_changed(shop):
+    first = open_index(shop.path)
+    meta_path = shop.path / CACHE_DIR / first.key[:24] / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["roles"] = ["doc"] * len(meta["roles"])
+    meta["roles_rules"] = "older-rules"
+    meta_path.write_text(json.dumps(meta))
+    again = open_index(shop.path)
+    assert again.status == "reused"
+    assert dict(zip(again.paths, again.roles, strict=True))["shop/orders.py"] == "code"

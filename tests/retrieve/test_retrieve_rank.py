@@ -145,3 +145,56 @@ def test_roles():
     assert role_of("docs/conf.py", "python") == "config"
     assert role_of("PKG-INFO", "text") == "doc"
     assert role_of("migrations/001_init.sql", "sql") == "code"
+
+
+def test_a_list_of_changes_is_split_into_entries_and_headings_are_dropped():
+    notes = (
+        "### Bug Fixes\n"
+        "- Coupons now round the discount to whole cents, as the cart total did before.\n"
+        "  Several users reported totals off by a cent.\n"
+        "**Dependencies**\n"
+        "- Carrier rates for parcels over 30 kg.\n"
+    )
+    query = parse_query(notes)
+    assert [p.text.split("\n")[0] for p in query.parts] == [
+        "- Coupons now round the discount to whole cents, as the cart total did before.",
+        "- Carrier rates for parcels over 30 kg.",
+    ]
+    assert "bug" not in query.tokens and "dependency" not in query.tokens
+    assert query.text == notes  # the task as written is kept
+    commit = parse_query("Fix crash in refunds\n\n- refunds of empty orders\n- partial refunds")
+    assert "crash" in commit.tokens and len(commit.parts) == 2  # a subject is not a heading
+    assert parse_query("Add a retry budget to the webhook worker").parts == ()
+
+
+def test_each_entry_of_a_multi_change_task_reaches_the_top(shop):
+    task = (
+        "- Coupons now round the discount on the cart total; applying a coupon to an empty "
+        "cart raises a clearer error, and coupon discounts are listed per item in the order.\n"
+        "- Carrier rates for heavy parcels.\n"
+    )
+    paths = [f.path for f in retrieve(shop.path, task).files]
+    assert set(paths[:2]) == {"src/shop/orders.py", "src/shop/shipping.py"}
+    reasons = {f.path: f.reasons for f in retrieve(shop.path, task).files}
+    assert "among the best matches for entry 2 of the task" in reasons["src/shop/shipping.py"]
+
+
+def test_stubs_version_files_and_examples_rank_below_the_code_they_mirror(git_repo):
+    body = "".join(f"    step_{i} = len(items) + {i}\n" for i in range(8))
+    code = f"def apply_coupon(cart, coupon):\n    '''Discount the cart by the coupon.'''\n{body}    return cart\n"
+    repo = git_repo()
+    repo.commit(
+        "shop",
+        **{
+            "src/shop/orders.py": code,
+            # lexically the stub and the version file match better than the code...
+            "src/shop/orders.pyi": "def apply_coupon(cart: Cart, coupon: Coupon) -> Cart: ...\n"
+            "# discount the cart by the coupon\n",
+            "src/shop/_version.py": "version = 'coupon apply_coupon discount cart coupon'\n",
+            "examples/coupons.py": code.replace("def apply_coupon", "def apply_coupon_example"),
+        },
+    )
+    paths = [f.path for f in retrieve(repo.path, "`apply_coupon` discount cart coupon").files]
+    assert paths[0] == "src/shop/orders.py"  # ...but the implementation comes first
+    assert paths.index("src/shop/orders.pyi") == 1
+    assert paths.index("src/shop/_version.py") > paths.index("examples/coupons.py")

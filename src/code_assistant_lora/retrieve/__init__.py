@@ -32,6 +32,7 @@ class Retrieval:
     skipped: tuple[tuple[str, str], ...]  # (path, reason) of tracked files left out
     fan_in: dict[str, int]  # how many repo files import each file
     unknown_names: tuple[str, ...]  # names the task writes as code that no indexed file contains
+    rerank_note: str | None = None  # how dense re-ranking went, when it was asked for
 
     @property
     def files(self) -> tuple[RankedFile, ...]:
@@ -47,21 +48,28 @@ def retrieve(
     task: str,
     top: int = 10,
     progress: Callable[[int, int], None] | None = None,
+    rerank: str = "none",
 ) -> Retrieval:
-    """Rank the repository's files for `task` (see `rank` for the signals)."""
+    """Rank the repository's files for `task` (see `rank` for the signals); `rerank` is
+    `none`, `dense` (a local embedding model re-scores the top candidates; an error without
+    one) or `auto` (dense when a local model is present)."""
     from .conventions import detect_conventions
+    from .dense import reranker_for
 
+    reranker, rerank_note = reranker_for(rerank)
     index = open_index(repo, progress=progress)
     query = parse_query(task)
-    ranking = rank(index, query, top=top)
-    readable = index.readable
+    ranking = rank(index, query, top=top, rerank=reranker)
+    readable = index.readable_numbers.tolist()
     conventions = detect_conventions(
-        index.root, {f.path: f.role for f in readable}, {f.path: f.language for f in readable}
+        index.root,
+        {index.paths[n]: index.roles[n] for n in readable},
+        {index.paths[n]: index.languages[n] for n in readable},
     )
     fan_in: dict[str, int] = {}
-    for targets in index.edges.values():
-        for target in targets:
-            fan_in[target] = fan_in.get(target, 0) + 1
+    for target in index.columns["edge_targets"].tolist():
+        path = index.paths[target]
+        fan_in[path] = fan_in.get(path, 0) + 1
     return Retrieval(
         query=query,
         ranking=ranking,
@@ -75,6 +83,7 @@ def retrieve(
         unknown_names=tuple(
             n for n in query.names if not all(t in index.vocab for t in identifier_tokens(n)[:1])
         ),
+        rerank_note=rerank_note,
     )
 
 

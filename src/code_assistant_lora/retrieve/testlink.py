@@ -33,18 +33,24 @@ def _base(path: str) -> str:
     return (match.group(1) if match else stem).lower()
 
 
-def link_tests(roles: dict[str, str], edges: dict[str, list[str]]) -> dict[str, list[LinkedTest]]:
-    """source path -> the tests linked to it, best evidence first (imports before names)."""
+def link_tests(
+    roles: dict[str, str],
+    edges: dict[str, list[str]],
+    sources: list[str] | None = None,
+) -> dict[str, list[LinkedTest]]:
+    """source path -> the tests linked to it, best evidence first (imports before names); only
+    for `sources` when given (the ranker links its top targets, not the whole repo)."""
     by_base: dict[str, list[str]] = defaultdict(list)
-    for path, role in roles.items():
-        if role == CODE:
+    wanted = set(sources) if sources is not None else None
+    for path in sources if sources is not None else roles:
+        if roles.get(path) == CODE:
             by_base[_base(path)].append(path)
     links: dict[str, dict[str, LinkedTest]] = defaultdict(dict)
     for test, role in roles.items():
         if role != TEST:
             continue
         for target in edges.get(test, ()):
-            if roles.get(target) == CODE:
+            if roles.get(target) == CODE and (wanted is None or target in wanted):
                 links[target][test] = LinkedTest(test, target, f"imports {target}")
         base = _base(test)
         if base in ("conftest", "__init__", "test", "tests", "index"):
