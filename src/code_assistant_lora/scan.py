@@ -914,32 +914,43 @@ def _yaml_pairs_of_value(value) -> list:
     return []
 
 
+_ATX_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_SETEXT_UNDERLINE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
 def _markdown(text: str) -> list[_Span]:
-    """One span per heading: from the heading to the next heading of any level."""
-    spans: list[_Span] = []
-
-    def walk(node) -> None:
-        for child in node.named_children:
-            if child.type != "section":
-                continue
-            heading = next(
-                (c for c in child.named_children if c.type in ("atx_heading", "setext_heading")),
-                None,
-            )
-            subsections = [c for c in child.named_children if c.type == "section"]
-            start, end = _rows(child)
-            own_end = subsections[0].start_point[0] - 1 if subsections else end
-            title = None
-            if heading is not None:
-                inline = next(
-                    (c for c in heading.named_children if c.type in ("inline", "paragraph")), None
-                )
-                raw = inline.text if inline is not None else heading.text
-                title = raw.decode("utf-8", "replace").strip().strip("#").strip() or None
-            spans.append(_Span(start, own_end, title, "section"))
-            walk(child)
-
-    walk(_parse("markdown", text))
+    """One span per heading (ATX `#` or setext underline), from the heading to the next heading of
+    any level; fenced code is never a heading. Read line by line: tree-sitter's markdown grammar
+    crashes the process on some inputs (found by the fuzz test), and headings need no parser."""
+    lines = text.split("\n")
+    headings: list[tuple[int, str | None]] = []
+    fence: str | None = None
+    for row, line in enumerate(lines):
+        opened = _FENCE.match(line)
+        if fence is not None:
+            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
+                fence = None
+            continue
+        if opened:
+            fence = opened.group(1)
+            continue
+        atx = _ATX_HEADING.match(line)
+        if atx:
+            headings.append((row, (atx.group(2) or "").strip() or None))
+        elif (
+            row > 0
+            and _SETEXT_UNDERLINE.match(line)
+            and lines[row - 1].strip()
+            and not (headings and headings[-1][0] == row - 1)
+        ):
+            headings.append((row - 1, lines[row - 1].strip()))
+    last = len(lines) - 1 if lines[-1] else len(lines) - 2
+    spans = []
+    for index, (row, title) in enumerate(headings):
+        end = headings[index + 1][0] - 1 if index + 1 < len(headings) else last
+        if end >= row:
+            spans.append(_Span(row, end, title, "section"))
     return spans
 
 
