@@ -39,6 +39,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/review_speed.py
 	$(BIN)/python benchmarks/retrieval.py --sdists build/sdists --download --work build/retrieval-pairs
+	$(BIN)/python benchmarks/dataset_build.py
 
 clean:
 	rm -rf $(VENV) build artifacts .pytest_cache

@@ -78,6 +78,292 @@ def evaluate(suites, reviewer, endpoint, model, report, timeout, pytest_args) ->
     sys.exit(int(pytest.main([*args, *pytest_args])))
 
 
+# --- dataset commands: thin over training/{repo_scan,mine,build_sft,reviewer_sft,audit,pipeline}.py
+
+
+@cli.command("scan")
+@click.argument("repo", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--out",
+    default="data/raw/repo_chunks.jsonl",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the chunks (JSONL, written atomically).",
+)
+def scan_command(repo: str, out: str) -> None:
+    """Scan REPO's tracked files into symbol chunks (path, language, symbol, lines, text).
+
+    Binaries, vendored and generated code, lock files, dotenv files, keys and anything the strict
+    secret scan flags are skipped and counted in the summary.
+    """
+    from .jsonl import write_jsonl
+    from .progress import progress_bar, stage
+    from .repo_scan import scan_chunks
+
+    with progress_bar() as bar:
+        result = scan_chunks(repo, progress=stage(bar, "scanning"))
+    if not result.chunks:
+        raise UserError(f"{repo}: no text files to scan ({sum(result.skipped.values())} skipped)")
+    target = write_jsonl(out, (c.to_dict() for c in result.chunks))
+    click.echo(result.summary(target), err=True)
+
+
+@cli.command("mine")
+@click.argument("repo", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--out",
+    default="data/curated/candidates.jsonl",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the candidate records (JSONL: instruction/input/output + meta).",
+)
+@click.option(
+    "--since", metavar="DATE", help="Only commits since DATE (2024-05-01) or an age (90 days)."
+)
+@click.option(
+    "--max",
+    "max_commits",
+    type=click.IntRange(min=1),
+    help="Read at most this many commits, newest first.",
+)
+@click.option(
+    "--max-files",
+    type=click.IntRange(min=1),
+    default=12,
+    show_default=True,
+    help="Skip commits changing more files than this (too large to teach from).",
+)
+@click.option(
+    "--max-lines",
+    type=click.IntRange(min=1),
+    default=400,
+    show_default=True,
+    help="Skip commits changing more lines than this.",
+)
+def mine_command(repo, out, since, max_commits, max_files, max_lines) -> None:
+    """Mine REPO's git history (from HEAD) into candidate examples with provenance and a quality
+    score: commit message -> patch, failing test -> fix, file before -> file after.
+
+    Merges, reverts, WIP messages, bulk formatting, vendored/generated/banned paths, oversized
+    commits and anything holding a secret are skipped and counted.
+    """
+    from .jsonl import write_jsonl
+    from .mine import MineOptions, mine
+    from .progress import progress_bar, stage
+
+    options = MineOptions(
+        since=since, max_commits=max_commits, max_files=max_files, max_changed_lines=max_lines
+    )
+    with progress_bar() as bar:
+        result = mine(repo, options, progress=stage(bar, "mining commits"))
+    target = write_jsonl(out, result.candidates)
+    click.echo(f"{result.summary()} -> {target}", err=True)
+
+
+@cli.command("build-sft")
+@click.argument("curated", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--train",
+    "train_path",
+    default="data/sft/train.jsonl",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the training split (chat-format JSONL).",
+)
+@click.option(
+    "--eval",
+    "eval_path",
+    default="data/sft/eval.jsonl",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the eval split (chat-format JSONL).",
+)
+@click.option(
+    "--eval-fraction",
+    type=float,
+    default=0.1,
+    show_default=True,
+    help="Share of records for eval (whole groups move together).",
+)
+@click.option("--seed", type=int, default=13, show_default=True, help="Seed of the split.")
+@click.option(
+    "--group-by",
+    type=click.Choice(["file", "commit"]),
+    default="file",
+    show_default=True,
+    help="Keep records sharing a file (or a commit) on one side of the split.",
+)
+@click.option(
+    "--max-tokens",
+    type=int,
+    default=4096,
+    show_default=True,
+    help="Drop records longer than this (estimated tokens, ~4 characters each).",
+)
+@click.option(
+    "--min-quality",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Drop records whose meta.quality is below this.",
+)
+@click.option(
+    "--near-threshold",
+    type=float,
+    default=90.0,
+    show_default=True,
+    help="rapidfuzz ratio (0-100) at which two records are near duplicates.",
+)
+@click.option(
+    "--stats",
+    "stats_path",
+    type=click.Path(dir_okay=False),
+    help="Where to write the stats report [default: beside TRAIN, *.stats.json].",
+)
+def build_sft_command(
+    curated, train_path, eval_path, eval_fraction, seed, group_by, max_tokens, min_quality,
+    near_threshold, stats_path,
+) -> None:  # fmt: skip
+    """Validate CURATED record files (instruction/input/output or messages), drop empty, oversize
+    and duplicate records, split train/eval by group and write chat-format JSONL plus stats."""
+    from .build_sft import BuildOptions, build_sft
+    from .progress import progress_bar
+
+    options = BuildOptions(
+        eval_fraction=eval_fraction,
+        seed=seed,
+        group_by=group_by,
+        max_tokens=max_tokens,
+        min_quality=min_quality,
+        near_threshold=near_threshold,
+    )
+    with progress_bar() as bar:
+        result = build_sft(curated, train_path, eval_path, options, stats_path, progress=bar)
+    click.echo(result.summary(), err=True)
+
+
+@cli.command("build-reviewer-sft")
+@click.argument("cases", nargs=-1, type=click.Path(exists=True))
+@click.option(
+    "--specialist",
+    type=click.Choice(["python", "typescript", "sql", "docker_ci", "tests"]),
+    help="Only this specialist's suites [default: every specialist, named in meta.specialist].",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Where to write the records [default: data/reviewer/<specialist or all>.jsonl].",
+)
+def build_reviewer_sft_command(cases, specialist, out) -> None:
+    """Turn reviewer cases into SFT records whose answer is the findings JSON.
+
+    CASES are regression fixture folders or YAML files, or JSONL of mined cases (the case mapping
+    plus "suite") [default: evals/reviewer_regression]. Cases holding secrets or banned paths are
+    skipped and counted.
+    """
+    from .jsonl import write_jsonl
+    from .progress import progress_bar, stage
+    from .reviewer_sft import load_cases, reviewer_records
+
+    loaded = load_cases(cases or ["evals/reviewer_regression"])
+    with progress_bar() as bar:
+        result = reviewer_records(loaded, specialist, progress=stage(bar, "reviewer cases"))
+    if not result.records:
+        raise UserError(f"no reviewer records for {specialist or 'any specialist'} in the cases")
+    target = write_jsonl(
+        out or f"data/reviewer/{specialist or 'all'}.jsonl", (r.to_dict() for r in result.records)
+    )
+    click.echo(f"{result.summary(specialist)} -> {target}", err=True)
+
+
+@cli.command("audit")
+@click.argument("datasets", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Where to write audit.json [default: audit.json beside the first DATASET].",
+)
+@click.option(
+    "--max-tokens",
+    type=int,
+    default=4096,
+    show_default=True,
+    help="Records longer than this (estimated tokens) fail as oversize.",
+)
+@click.option(
+    "--near-threshold",
+    type=float,
+    default=90.0,
+    show_default=True,
+    help="rapidfuzz ratio (0-100) at which records in different files are near duplicates.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="What to print on stdout: a table, or the audit.json document.",
+)
+def audit_command(datasets, out, max_tokens, near_threshold, fmt) -> None:
+    """Check DATASET files (each one split, e.g. train.jsonl eval.jsonl) for secrets, banned
+    paths, near duplicates across the split, empty or oversize records and invalid schema.
+
+    Writes audit.json (schema code-assistant/dataset-audit@1). Exits 1 when any check fails.
+    """
+    import json
+    from pathlib import Path
+
+    from .audit import audit, render_table, summary_line
+    from .jsonl import write_json
+    from .progress import progress_bar
+
+    with progress_bar() as bar:
+        result = audit(datasets, max_tokens, near_threshold, progress=bar)
+    target = write_json(out or Path(datasets[0]).with_name("audit.json"), result.document)
+    if fmt == "json":
+        click.echo(json.dumps(result.document, indent=2))
+    else:
+        click.echo(render_table(result.document), nl=False)
+    click.echo(f"{summary_line(result.document)} -> {target}", err=True)
+    if not result.passed:
+        sys.exit(1)
+
+
+@cli.command("build")
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The dataset config (JSON, schema code-assistant/dataset-config@1).",
+)
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False),
+    help="Write the outputs here instead of the config's out_dir.",
+)
+def build_command(config_path, out_dir) -> None:
+    """Run the whole chain a dataset config describes: mine and collect sources, filter, build-sft
+    and audit. Writes train.jsonl, eval.jsonl, stats.json, audit.json (and candidates.jsonl when
+    a git source is mined). Exits 1 when the audit fails."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from .dataset_config import load_config
+    from .pipeline import run_pipeline
+    from .progress import progress_bar
+
+    config = load_config(config_path)
+    if out_dir:
+        config = replace(config, out_dir=Path(out_dir))
+    with progress_bar() as bar:
+        result = run_pipeline(config, progress=bar)
+    click.echo(result.summary(), err=True)
+    if not result.audit.passed:
+        sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="code-assistant-train", standalone_mode=False)

@@ -26,6 +26,7 @@ from functools import lru_cache
 from typing import Any
 
 from ...findings import Severity
+from ...secret_plugins import token_plugins
 from ..rule import FileUnderReview, Hit, ReviewContext, Rule, RulePack
 from .python import is_test_path
 
@@ -148,50 +149,15 @@ class _Detectors:
 
     def __init__(self) -> None:
         from detect_secrets.filters import heuristic
-        from detect_secrets.plugins.artifactory import ArtifactoryDetector
-        from detect_secrets.plugins.aws import AWSKeyDetector
-        from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
         from detect_secrets.plugins.basic_auth import BasicAuthDetector
-        from detect_secrets.plugins.discord import DiscordBotTokenDetector
-        from detect_secrets.plugins.github_token import GitHubTokenDetector
-        from detect_secrets.plugins.gitlab_token import GitLabTokenDetector
         from detect_secrets.plugins.high_entropy_strings import (
             Base64HighEntropyString,
             HexHighEntropyString,
         )
-        from detect_secrets.plugins.jwt import JwtTokenDetector
         from detect_secrets.plugins.keyword import REGEX_BY_FILETYPE, KeywordDetector
-        from detect_secrets.plugins.mailchimp import MailchimpDetector
-        from detect_secrets.plugins.npm import NpmDetector
-        from detect_secrets.plugins.openai import OpenAIDetector
-        from detect_secrets.plugins.pypi_token import PypiTokenDetector
-        from detect_secrets.plugins.sendgrid import SendGridDetector
-        from detect_secrets.plugins.slack import SlackDetector
-        from detect_secrets.plugins.square_oauth import SquareOAuthDetector
-        from detect_secrets.plugins.stripe import StripeDetector
-        from detect_secrets.plugins.telegram_token import TelegramBotTokenDetector
-        from detect_secrets.plugins.twilio import TwilioKeyDetector
         from detect_secrets.util.filetype import determine_file_type
 
-        self.tokens = [
-            AWSKeyDetector(),
-            ArtifactoryDetector(),
-            AzureStorageKeyDetector(),
-            DiscordBotTokenDetector(),
-            GitHubTokenDetector(),
-            GitLabTokenDetector(),
-            JwtTokenDetector(),
-            MailchimpDetector(),
-            NpmDetector(),
-            OpenAIDetector(),
-            PypiTokenDetector(),
-            SendGridDetector(),
-            SlackDetector(),
-            SquareOAuthDetector(),
-            StripeDetector(),
-            TelegramBotTokenDetector(),
-            TwilioKeyDetector(),
-        ]
+        self.tokens = token_plugins()
         self.basic_auth = BasicAuthDetector()
         self.keyword = KeywordDetector()
         self.entropy = [Base64HighEntropyString(limit=4.5), HexHighEntropyString(limit=3.0)]
