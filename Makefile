@@ -26,8 +26,9 @@ demo: $(STAMP)
 	@echo "== code-assistant review --base main --head feature/invoice-export"
 	$(BIN)/code-assistant review --repo $(DEMO) --base main --head feature/invoice-export --format text --fail-on high || test $$? -eq 1
 	$(BIN)/code-assistant review --repo $(DEMO) --base main --head feature/invoice-export --format sarif > $(DEMO)/artifacts/code-assistant/review.sarif || test $$? -eq 1
-	@echo "== code-assistant test: not available yet (planned: issue #3, changed-file test selection)"
-	@echo "artifacts: $(DEMO)/artifacts/code-assistant/: review.json, review.sarif, write-context.json, patch-plan.md"
+	@echo "== code-assistant test --base main --dry-run (the selection plan and the exact command)"
+	$(BIN)/code-assistant test --repo $(DEMO) --base main --dry-run
+	@echo "artifacts: $(DEMO)/artifacts/code-assistant/: review.json, review.sarif, write-context.json, patch-plan.md, test-report.json"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

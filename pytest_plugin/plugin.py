@@ -34,12 +34,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     from .evals import add_options
 
     add_options(group)
+    from .changed_only import add_options as add_changed_only_options
+
+    add_changed_only_options(group)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     from .evals import EvalSession
 
     config.pluginmanager.register(EvalSession(config), EvalSession.NAME)
+    from .changed_only import NAME, ChangedOnly, wanted
+
+    if wanted(config):
+        config.pluginmanager.register(ChangedOnly(config), NAME)
     if config.getoption("assistant_review") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(AssistantReview(config), "code-assistant-review")
 

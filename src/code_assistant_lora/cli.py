@@ -210,6 +210,83 @@ def list_rules(fmt: str) -> None:
         click.echo(f"{row['id']:<48} {row['severity']:<8} {row['category']}")
 
 
+@cli.command(
+    "test",
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+@click.option(
+    "--repo",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Repository whose tests to run.",
+)
+@click.option(
+    "--base",
+    help="Select for the changes since the merge base with this ref (with --head: HEAD's range; "
+    "without: the working tree). Default: the upstream branch, else origin/main, else HEAD.",
+)
+@click.option("--head", help="Head of the range (needs --base).")
+@click.option("--staged", is_flag=True, help="Select for the staged changes (the index vs HEAD).")
+@click.option(
+    "--target",
+    type=click.Choice(["changed", "all"]),
+    default="changed",
+    show_default=True,
+    help="Run the tests the change can affect, or every test.",
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan and the exact commands; run nothing.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=1800.0,
+    show_default=True,
+    help="Seconds before a hanging test command is killed (reported as a timeout).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Artifact directory [default: REPO/artifacts/code-assistant].",
+)
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Run the whole pytest suite recording which test runs which lines "
+    "(.code-assistant/coverage/<HEAD>.json); later selections may narrow function-body changes.",
+)
+@click.argument("passthrough", nargs=-1, type=click.UNPROCESSED)
+def test_command(
+    repo, base, head, staged, target, dry_run, timeout, out, record, passthrough
+) -> None:
+    """Run the tests a change can affect, each with the reason it was selected.
+
+    Detects pytest (pip, uv, poetry, pdm, hatch), unittest, jest or vitest (npm, pnpm, yarn),
+    go test, cargo test, Maven and Gradle. Arguments after `--` go to the test command. Writes
+    test-report.json (schema code-assistant/test-report@1) and test-<framework>.log. Exit codes:
+    0 passed (or nothing to run), 1 tests failed or timed out, 2 bad input, 3 environment.
+    """
+    from .select.command import TestRequest, run_tests
+    from .select.report import render_text
+
+    outcome = run_tests(
+        TestRequest(
+            repo=repo,
+            base=base,
+            head=head,
+            staged=staged,
+            target=target,
+            dry_run=dry_run,
+            timeout=timeout,
+            out=out,
+            record=record,
+            passthrough=tuple(passthrough),
+        )
+    )
+    click.echo(render_text(outcome.document), nl=False)
+    click.echo(f"wrote {outcome.artifact}", err=True)
+    sys.exit(outcome.exit_code)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become one line and exit 2; crashes leave a traceback log, exit 3."""
     try:

@@ -1,0 +1,1 @@
+"""Changed-file test selection: signals, safety rules, framework detection and the runner."""
