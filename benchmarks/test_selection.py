@@ -469,6 +469,10 @@ def summarize(rows: list[dict]) -> dict:
     summary = {"mutants": len(rows), "caught_by_full_suite": len(caught)}
     full_tests = sum(r["full"]["tests"] for r in rows) or 1
     full_wall = sum(r["full"]["wall_s"] for r in rows) or 1
+    # a mutant that hangs costs every tool the whole timeout: shown apart, it would swamp the sums
+    finished = [r for r in rows if r["full"]["exit"] is not None] or rows
+    finished_wall = sum(r["full"]["wall_s"] for r in finished) or 1
+    summary["timed_out_mutants"] = len(rows) - len(finished)
     for tool in TOOLS[1:]:
         missed = [f"{r['file']}:{r['line']} {r['kind']}" for r in caught if not r[tool]["caught"]]
         summary[tool] = {
@@ -476,6 +480,9 @@ def summarize(rows: list[dict]) -> dict:
             "missed": missed,
             "tests_share": round(sum(r[tool]["tests"] for r in rows) / full_tests, 4),
             "wall_share": round(sum(r[tool]["wall_s"] for r in rows) / full_wall, 4),
+            "wall_share_without_timeouts": round(
+                sum(r[tool]["wall_s"] for r in finished) / finished_wall, 4
+            ),
             "median_wall_ratio": round(
                 statistics.median(r[tool]["wall_s"] / r["full"]["wall_s"] for r in rows), 4
             )
@@ -596,7 +603,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--projects", default="more-itertools,python-dateutil")
     parser.add_argument("--log", default=str(ROOT / "logs" / "test_selection.json"))
     parser.add_argument("--skip-mutants", action="store_true")
+    parser.add_argument(
+        "--rerender", action="store_true", help="Recompute summaries and markdown from --log."
+    )
     options = parser.parse_args(argv)
+    if options.rerender:
+        log = Path(options.log)
+        document = json.loads(log.read_text())
+        for project in document["projects"].values():
+            project["summary"] = summarize(project["mutants"])
+        log.write_text(json.dumps(document, indent=2) + "\n")
+        log.with_suffix(".md").write_text(markdown(document))
+        return 0
     started = time.perf_counter()
     document = {
         "schema": "code-assistant/bench-test-selection@1",
@@ -653,8 +671,9 @@ def markdown(document: dict) -> str:
         ]
     if document["projects"]:
         lines += [
-            "| project | tests | mutants caught by full suite | tool | safety | tests run | wall time |",
-            "|---|---|---|---|---|---|---|",
+            "| project | tests | mutants caught by full suite | tool | safety | tests run "
+            "| wall time | wall time, hangs apart | median per mutant |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for name, project in document["projects"].items():
             summary = project["summary"]
@@ -664,12 +683,20 @@ def markdown(document: dict) -> str:
                 lines.append(
                     f"| {name} {project['version']} | {project['suite']['tests']} | "
                     f"{summary['caught_by_full_suite']}/{summary['mutants']} | {tool} | {safety} | "
-                    f"{row['tests_share']:.1%} | {row['wall_share']:.2f}x |"
+                    f"{row['tests_share']:.1%} | {row['wall_share']:.2f}x | "
+                    f"{row.get('wall_share_without_timeouts', row['wall_share']):.2f}x | "
+                    f"{row['median_wall_ratio']:.2f}x |"
                 )
         lines += [
             "",
             "Tests run and wall time are shares of the full suite over all mutants (wall time "
-            "includes interpreter start). Recorded baselines: "
+            "includes interpreter start); a mutant that hangs costs every tool the whole "
+            f"{RUN_TIMEOUT_S} s timeout, so the wall time is also shown without those ("
+            + ", ".join(
+                f"{n}: {p['summary'].get('timed_out_mutants', 0)}"
+                for n, p in document["projects"].items()
+            )
+            + "). Recorded baselines: "
             + ", ".join(
                 f"{n}: testmon {p['testmon_baseline_s']} s, our coverage map "
                 f"{p['coverage_map_baseline_s']} s (full suite {p['suite']['wall_s']} s)"

@@ -58,10 +58,13 @@ class ImportCheck(pytest.Item):
     """Imports the changed modules when no test was selected: a change that breaks an import
     must not pass silently."""
 
-    def __init__(self, *, modules: tuple[str, ...], roots: tuple[str, ...], **kwargs) -> None:
+    def __init__(
+        self, *, modules: tuple[str, ...], roots: tuple[str, ...], before: dict, **kwargs
+    ) -> None:
         super().__init__(**kwargs)
         self.modules = modules
         self.roots = roots
+        self.before = before  # module -> what it imported before the change
 
     def runtest(self) -> None:
         import importlib
@@ -73,6 +76,12 @@ class ImportCheck(pytest.Item):
         for module in self.modules:
             try:
                 importlib.import_module(module)
+            except ModuleNotFoundError as exc:
+                missing = (exc.name or "").split(".")[0]
+                if missing in self.before.get(module, ()):
+                    # e.g. a Windows-only module on Linux: it did not import before either
+                    pytest.skip(f"import {module}: {missing} was missing before the change too")
+                pytest.fail(f"import {module} failed: {type(exc).__name__}: {exc}", pytrace=False)
             except Exception as exc:  # whatever the import raises is the finding
                 pytest.fail(f"import {module} failed: {type(exc).__name__}: {exc}", pytrace=False)
 
@@ -193,7 +202,11 @@ class ChangedOnly:
         if modules:
             roots = tuple(str(self.root / r) for r in self.selection.import_roots)
             check = ImportCheck.from_parent(
-                session, name="changed-only-import-check", modules=modules, roots=roots
+                session,
+                name="changed-only-import-check",
+                modules=modules,
+                roots=roots,
+                before=dict(self.selection.imported_before),
             )
             items.append(check)
             self.reasons[check.nodeid] = (
@@ -202,6 +215,11 @@ class ChangedOnly:
                 else "nothing selected: the changed modules must still import"
             )
             self.checks = 1
+
+    def pytest_report_header(self, config):
+        if config.getoption("changed_only") and getattr(config.option, "numprocesses", None):
+            return ["changed-only: each xdist worker selects; see the item count above"]
+        return None
 
     def pytest_report_collectionfinish(self, config, start_path, items):
         if self.selection is None:

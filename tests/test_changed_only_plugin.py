@@ -132,6 +132,30 @@ def test_nothing_changed_runs_nothing(pytester, project):
     result.stdout.fnmatch_lines(["0 selected, 0 deselected by --changed-only (3 test files*"])
 
 
+def test_a_module_that_never_imported_here_is_skipped_not_failed(pytester, project):
+    win = (
+        "import winreg_like_missing_xyz\n\n\ndef other():\n    return 0\n\n\n"
+        "def unused():\n    return {}\n"
+    )
+    project.commit(  # like a Windows-only module and its test, skipped elsewhere
+        "platform",
+        **{
+            "pkg/win.py": win.format(1),
+            "tests/test_win.py": (
+                "import pytest\n\n\ndef test_win():\n"
+                "    pytest.importorskip('winreg_like_missing_xyz')\n"
+                "    from pkg.win import other\n\n    assert other() == 0\n"
+            ),
+        },
+    )
+    project.write("pkg/win.py", win.format(2))
+    result = pytester.runpytest("--changed-only", "-p", "no:cacheprovider", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(
+        ["*import pkg.win: winreg_like_missing_xyz was missing before the change too*"]
+    )
+
+
 def test_changed_base_compares_with_the_merge_base(pytester, project):
     project.branch("feature")
     flip_negate(project)

@@ -73,6 +73,8 @@ class Selection:
     import_checks: tuple[str, ...] = ()  # modules to import when nothing is selected
     import_changed: tuple[str, ...] = ()  # changed modules whose imports changed: always import
     import_roots: tuple[str, ...] = ()  # folders those modules import from (`.`, `src`)
+    # modules each checked module imported before the change: one missing then was missing anyway
+    imported_before: tuple[tuple[str, tuple[str, ...]], ...] = ()
     touched_modules: frozenset[str] = frozenset()  # files with an affected unit (doctests)
     coverage: str | None = None
     _index: dict = field(default_factory=dict, repr=False, compare=False)
@@ -206,6 +208,7 @@ def select_tests(
     import_checks: list[str] = []
     import_changed: list[str] = []
     import_roots: list[str] = []
+    imported_before: list[tuple[str, tuple[str, ...]]] = []
     coverage_used = None
 
     for changed in python:
@@ -241,6 +244,7 @@ def select_tests(
             if name:
                 import_checks.append(name)
                 import_roots.append(_source_root(changed.path, name))
+                imported_before.append((name, _imported_modules(changed.old)))
                 if any(label == "import changed" for label in seeds.values()):
                     import_changed.append(name)
             if not found and not _imported_by_tests(graph, changed.path, is_test):
@@ -269,7 +273,7 @@ def select_tests(
         placements.append(FilePlacement(changed.path, changed.status, kind, reason))
 
     if cache is not None:
-        cache.save({blob_id(data) for path, data in raw.items() if path in graph._summaries})
+        cache.save({blob_id(data) for data in raw.values()})
     if suite:
         return Selection(
             tests=(SelectedTest("", None, "suite", "; ".join(dict.fromkeys(suite))),),
@@ -283,8 +287,19 @@ def select_tests(
         import_checks=tuple(dict.fromkeys(import_checks)),
         import_changed=tuple(dict.fromkeys(import_changed)),
         import_roots=tuple(dict.fromkeys(import_roots)),
+        imported_before=tuple(imported_before),
         touched_modules=frozenset(touched),
         coverage=coverage_used,
+    )
+
+
+def _imported_modules(old: bytes | None) -> tuple[str, ...]:
+    """Top-level names of the modules a file imported before the change."""
+    if old is None:
+        return ()
+    summary = summarize(old.decode("utf-8", "replace"))
+    return tuple(
+        sorted({i.module.split(".")[0] for i in summary.imports if i.module and not i.level})
     )
 
 
