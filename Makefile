@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-dev
 # disk; elsewhere pass e.g. TORCH="torch --index-url https://download.pytorch.org/whl/cpu".
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-select clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/review_speed.py
 	$(BIN)/python benchmarks/retrieval.py --sdists build/sdists --download --work build/retrieval-pairs
 	$(BIN)/python benchmarks/dataset_build.py
+
+bench-select: $(STAMP)
+	$(BIN)/python benchmarks/test_selection.py    # ~25 min: PyPI sdists, mutants vs testmon/picked
 
 clean:
 	rm -rf $(VENV) build artifacts .pytest_cache

@@ -297,3 +297,27 @@ def test_match_maps_items_to_reasons(project):
     selection, _ = selected(project)
     assert selection.match("tests/test_shapes.py", ["TestSquare.test_area"])
     assert selection.match("tests/test_add.py", ["test_add"]) is None
+
+
+def test_tests_inherited_from_a_mixin_are_named_by_their_collected_class(project):
+    project.commit(
+        "mixin",
+        **{
+            "tests/test_mixin.py": (
+                "import unittest\n\nfrom pkg.core import negate\n\n\nclass NegateMixin:\n"
+                "    def test_negate(self):\n        assert negate(2) == -2\n\n\n"
+                "class NegateTests(NegateMixin, unittest.TestCase):\n    pass\n\n\n"
+                "class OtherTests(NegateMixin, unittest.TestCase):\n"
+                "    def test_negate(self):\n        assert True\n"
+            )
+        },
+    )
+    project.write(
+        "pkg/core.py", project.path.joinpath("pkg/core.py").read_text().replace("-a", "a")
+    )
+    _, ids = selected(project)
+    # NegateMixin is never collected; OtherTests overrides the test with its own, unaffected one
+    assert set(ids) == {
+        "tests/test_mixin.py::NegateTests::test_negate",
+        "tests/test_negate.py::test_negate",
+    }

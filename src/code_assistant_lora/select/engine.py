@@ -10,7 +10,7 @@ last hint. A changed file that no signal can place selects the whole suite, and 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
 from .change import Change, ChangedFile, blob_id
@@ -281,7 +281,7 @@ def select_tests(
             notes=tuple(notes),
         )
     return Selection(
-        tests=tuple(_drop_covered(list(out.tests.values()))),
+        tests=tuple(_drop_covered(_inherited(graph, list(out.tests.values())))),
         files=tuple(placements),
         notes=tuple(notes),
         import_checks=tuple(dict.fromkeys(import_checks)),
@@ -309,6 +309,38 @@ def _source_root(path: str, module: str) -> str:
     parts = pure.parent.parts if pure.name == "__init__.py" else pure.with_suffix("").parts
     depth = len(module.split("."))
     return "/".join(parts[:-depth]) or "." if depth <= len(parts) else "."
+
+
+def _collectable(unit) -> bool:
+    """A class pytest collects by itself: named Test*, or a unittest TestCase."""
+    return unit.name.startswith("Test") or any(b.endswith("TestCase") for b in unit.bases)
+
+
+def _inherited(graph: PythonGraph, tests: list[SelectedTest]) -> list[SelectedTest]:
+    """A test defined on a mixin runs as a node of each collected subclass in its file: name it
+    there (node ids must exist), and drop the mixin's own when pytest never collects it."""
+    out = []
+    for test in tests:
+        if test.scope not in ("test", "class") or not test.name or test.path not in graph.texts:
+            out.append(test)
+            continue
+        units = graph.summary(test.path).units
+        owner, _, leaf = test.name.partition(".") if test.scope == "test" else (test.name, "", "")
+        base = units.get(owner)
+        subclasses = [
+            u
+            for u in units.values()
+            if u.kind == "class"
+            and u.name != owner
+            and any(b.split(".")[-1] == owner for b in u.bases)
+        ]
+        for sub in subclasses:
+            if leaf and f"{sub.name}.{leaf}" in units:
+                continue  # overridden: the subclass's own method is its own unit
+            out.append(replace(test, name=f"{sub.name}.{leaf}" if leaf else sub.name))
+        if base is None or _collectable(base) or not subclasses:
+            out.append(test)
+    return out
 
 
 def _drop_covered(tests: list[SelectedTest]) -> list[SelectedTest]:
