@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 
 from .errors import UserError
+from .lockfiles import LOCK_FILES
 
 SCANNER_VERSION = 1  # bump when skips or chunking change: cached indexes are rebuilt
 MAX_FILE_BYTES = 1_000_000
@@ -65,27 +66,6 @@ _SKIP_DIRS = frozenset(
     }
 )
 _OWN_ARTIFACTS = "artifacts/code-assistant/"
-_LOCK_FILES = frozenset(
-    {
-        "package-lock.json",
-        "npm-shrinkwrap.json",
-        "yarn.lock",
-        "pnpm-lock.yaml",
-        "bun.lockb",
-        "poetry.lock",
-        "Pipfile.lock",
-        "uv.lock",
-        "pdm.lock",
-        "Cargo.lock",
-        "composer.lock",
-        "Gemfile.lock",
-        "go.sum",
-        "packages.lock.json",
-        "Podfile.lock",
-        "flake.lock",
-        "pixi.lock",
-    }
-)
 _BINARY_SUFFIXES = frozenset(
     ".png .jpg .jpeg .gif .bmp .ico .icns .webp .avif .tif .tiff .psd .pdf .zip .gz .tgz .bz2 .xz "
     ".zst .7z .rar .tar .jar .war .whl .egg .so .dylib .dll .exe .bin .o .a .lib .class .pyc .pyo "
@@ -181,7 +161,7 @@ def skip_reason_for_path(path: str, venv_roots: frozenset[str] = frozenset()) ->
             return f"virtualenv {root}/"
     if is_env_file(name):
         return "dotenv file"
-    if name in _LOCK_FILES or name.endswith(".lock"):
+    if name in LOCK_FILES or name.endswith(".lock"):
         return "lock file"
     lowered = name.lower()
     if os.path.splitext(lowered)[1] in _BINARY_SUFFIXES:

@@ -26,30 +26,11 @@ from functools import lru_cache
 from typing import Any
 
 from ...findings import Severity
+from ...lockfiles import LOCK_FILES
 from ...secret_plugins import token_plugins
 from ..rule import FileUnderReview, Hit, ReviewContext, Rule, RulePack
 from .python import is_test_path
 
-_LOCK_FILES = frozenset(
-    {
-        "package-lock.json",
-        "npm-shrinkwrap.json",
-        "yarn.lock",
-        "pnpm-lock.yaml",
-        "bun.lockb",
-        "poetry.lock",
-        "Pipfile.lock",
-        "uv.lock",
-        "pdm.lock",
-        "Cargo.lock",
-        "composer.lock",
-        "Gemfile.lock",
-        "go.sum",
-        "packages.lock.json",
-        "Podfile.lock",
-        "flake.lock",
-    }
-)
 _ENV_TEMPLATE_SUFFIXES = (
     ".example",
     ".sample",
@@ -306,7 +287,7 @@ def _credential_hits(file: FileUnderReview, number: int, line: str) -> Iterator[
 def _scannable(file: FileUnderReview) -> bool:
     return (
         file.text is not None
-        and file.name not in _LOCK_FILES
+        and file.name not in LOCK_FILES
         and not file.name.endswith((".min.js", ".min.css", ".map", ".svg"))
     )
 

@@ -222,7 +222,7 @@ _JS_QUERY_STATEMENT = re.compile(
 
 def _mask_block(block: str) -> str:
     """`block` with string contents blanked and comments removed, so a test title like
-    "expects a 404" or a `// TODO: expect ...` comment is not taken for an assertion."""
+    "expects a 404" or a commented-out `// expect(...)` is not taken for an assertion."""
     code = _JS_STRING.sub(lambda m: m.group(0)[0] * 2, block)
     code = re.sub(r"/\*.*?\*/", " ", code, flags=re.S)
     return "\n".join(line.split("//", 1)[0] for line in code.split("\n"))
