@@ -1,0 +1,54 @@
+"""Which model answers for which role: the `[models]` config resolved into one record per role.
+
+A role is configured when it has a model name (its own, nothing is inherited for `model`); its
+endpoint, timeout and sampling settings fall back to the `[models]` table's, then to defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..config import ROLES, ModelsConfig
+from ..errors import UserError
+
+SPECIALISTS = ("python", "typescript", "sql", "docker_ci", "tests")
+DEFAULT_MAX_TOKENS = 1024
+DEFAULT_TEMPERATURE = 0.0
+
+
+@dataclass(frozen=True)
+class ResolvedRole:
+    role: str
+    base_url: str
+    model: str
+    timeout: float
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    temperature: float = DEFAULT_TEMPERATURE
+
+
+def resolve_role(models: ModelsConfig, role: str) -> ResolvedRole | None:
+    """The settings for ROLE, or None when the config gives it no model."""
+    if role not in ROLES:
+        raise UserError(f"unknown model role {role!r} (expected one of: {', '.join(ROLES)})")
+    own = models.roles.get(role)
+    if own is None or not own.model:
+        return None
+    base_url = own.base_url or models.base_url
+    if not base_url:
+        raise UserError(
+            f"[models.roles.{role}] has a model but no base_url, and [models] sets none"
+        )
+    return ResolvedRole(
+        role=role,
+        base_url=base_url,
+        model=own.model,
+        timeout=own.timeout if own.timeout is not None else models.timeout,
+        max_tokens=own.max_tokens if own.max_tokens is not None else DEFAULT_MAX_TOKENS,
+        temperature=own.temperature if own.temperature is not None else DEFAULT_TEMPERATURE,
+    )
+
+
+def configured_roles(models: ModelsConfig) -> dict[str, ResolvedRole]:
+    """Every role the config gives a model, by name."""
+    resolved = {role: resolve_role(models, role) for role in ROLES}
+    return {role: settings for role, settings in resolved.items() if settings is not None}

@@ -1,0 +1,147 @@
+"""`adapter.metadata.json` (schema `code-assistant/adapter-metadata@1`): what an adapter is.
+
+Written next to every saved adapter by `train`, completed with eval scores by `eval`, and read by
+`promote`, `serve` and the dashboard. It says exactly what went in: the base model and revision,
+each dataset file with its SHA-256 and record count, the audit result, hyperparameters, library
+versions, the training code's git commit, hardware, time, final losses and eval scores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import platform
+import subprocess
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..errors import UserError
+
+METADATA_SCHEMA = "code-assistant/adapter-metadata@1"
+METADATA_FILE = "adapter.metadata.json"
+ADAPTER_ROLES = ("specialist", "verifier", "style")
+LIBRARIES = ("torch", "transformers", "peft", "trl", "accelerate", "bitsandbytes", "datasets")
+
+
+@dataclass
+class DatasetFile:
+    split: str  # "train" or "eval"
+    path: str
+    sha256: str
+    records: int
+
+
+@dataclass
+class AdapterMetadata:
+    name: str
+    role: str  # one of ADAPTER_ROLES
+    base_model: str  # a local path or a hub id
+    base_revision: str | None
+    specialist: str | None = None  # python, typescript, sql, docker_ci, tests (role specialist)
+    datasets: list[DatasetFile] = field(default_factory=list)
+    audit: dict = field(default_factory=dict)  # {"passed": bool, "violations": int, "report": path}
+    hyperparameters: dict = field(default_factory=dict)
+    libraries: dict = field(default_factory=dict)
+    code: dict = field(default_factory=dict)  # {"git_commit": sha or None, "dirty": bool}
+    hardware: dict = field(default_factory=dict)  # {"device": "cpu"|"cuda", "name", "count"}
+    training: dict = field(default_factory=dict)  # seconds, steps, final_train_loss, ...
+    eval: dict | None = None  # {"evaluated_at", "reviewer", "overall": {...}, "suites": {...}}
+    created: str = field(
+        default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
+    )
+
+    def to_dict(self) -> dict:
+        return {"schema": METADATA_SCHEMA, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict, where: str = "adapter metadata") -> AdapterMetadata:
+        if not isinstance(data, dict) or data.get("schema") != METADATA_SCHEMA:
+            raise UserError(f"{where}: not {METADATA_SCHEMA} (schema field missing or different)")
+        body = {k: v for k, v in data.items() if k != "schema"}
+        for key in ("name", "role", "base_model"):
+            if not isinstance(body.get(key), str) or not body[key]:
+                raise UserError(f"{where}: missing or empty {key!r}")
+        if body["role"] not in ADAPTER_ROLES:
+            raise UserError(
+                f"{where}: role {body['role']!r} is not one of {', '.join(ADAPTER_ROLES)}"
+            )
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(body) - known)
+        if unknown:
+            raise UserError(f"{where}: unknown key {unknown[0]!r}")
+        try:
+            body["datasets"] = [DatasetFile(**entry) for entry in body.get("datasets", [])]
+        except TypeError as exc:
+            raise UserError(f"{where}: bad datasets entry ({exc})") from None
+        return cls(**body)
+
+
+def metadata_path(adapter_dir: str | Path) -> Path:
+    return Path(adapter_dir) / METADATA_FILE
+
+
+def load_metadata(adapter_dir: str | Path) -> AdapterMetadata:
+    path = metadata_path(adapter_dir)
+    if not path.is_file():
+        raise UserError(
+            f"{adapter_dir}: no {METADATA_FILE} (was it saved by code-assistant-train?)"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path}: not valid JSON ({exc})") from None
+    return AdapterMetadata.from_dict(data, str(path))
+
+
+def save_metadata(adapter_dir: str | Path, metadata: AdapterMetadata) -> Path:
+    from ..report import write_atomic
+
+    return write_atomic(metadata_path(adapter_dir), json.dumps(metadata.to_dict(), indent=2) + "\n")
+
+
+def sha256_file(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def dataset_file(path: str | Path, split: str) -> DatasetFile:
+    """SHA-256 and record count (non-blank JSONL lines) of one dataset file."""
+    with open(path, "rb") as handle:
+        records = sum(1 for line in handle if line.strip())
+    return DatasetFile(split=split, path=str(path), sha256=sha256_file(path), records=records)
+
+
+def library_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for dist in LIBRARIES:
+        try:
+            versions[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            versions[dist] = None
+    return versions
+
+
+def code_version(start: str | Path | None = None) -> dict:
+    """The git commit of the training code (this package's checkout), and whether it was dirty."""
+    where = Path(start) if start else Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=10
+        )
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return {"git_commit": None, "dirty": None}
+    if commit.returncode != 0:
+        return {"git_commit": None, "dirty": None}
+    return {"git_commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
