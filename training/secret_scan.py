@@ -229,9 +229,9 @@ def _line_kind(line: str, hint: str, has_run: bool) -> str | None:
             kind = plugins.token_kind(piece)
             if kind is not None:
                 return kind
-    from code_assistant_lora.review.rules.secrets import _ENV_LOOKUP  # the pack's own exemption
+    from code_assistant_lora.review.rules.secrets import ENV_LOOKUP  # the pack's own exemption
 
-    if len(line) > _SLICE or _ENV_LOOKUP.search(line):
+    if len(line) > _SLICE or ENV_LOOKUP.search(line):
         return None  # the pack reports no keyword hit on such lines (and skips very long ones)
     line = _OTHER_BREAKS.sub(" ", line)  # the pack splits lines with str.splitlines
     quoted = has_run or "://" in line or _KEYWORD_SHAPE.search(lowered) or _SHORT_HEX.search(line)

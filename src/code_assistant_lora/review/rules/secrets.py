@@ -104,7 +104,9 @@ _PLACEHOLDER_WORDS = re.compile(
     r"guest|user|username|postgres|mysql|default|empty|notsecret|not[-_ ]a[-_ ]secret.*)$",
     re.I,
 )
-_ENV_LOOKUP = re.compile(
+# Lines that read a secret from the environment or a secret store hold no secret themselves
+# (shared with the training secret scan).
+ENV_LOOKUP = re.compile(
     r"os\.environ|os\.getenv|getenv\(|process\.env|import\.meta\.env|ENV\[|\$ENV\{|"
     r"System\.getenv|env\(|secrets\.|vault\(|config\(|settings\.|\$\{\{|\{\{",
 )
@@ -231,7 +233,7 @@ def _credential_hits(file: FileUnderReview, number: int, line: str) -> Iterator[
     format matched."""
     detectors = _detectors()
     in_tests = is_test_path(file.path)
-    env_lookup = bool(_ENV_LOOKUP.search(line))
+    env_lookup = bool(ENV_LOOKUP.search(line))
     token_kinds: list[str] = []
     generic: list[_Detected] = []
     for found in detectors.scan(file.path, line):
