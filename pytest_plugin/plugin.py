@@ -3,7 +3,9 @@
 `pytest --assistant-review` reviews the change (the working tree against HEAD, or the range since
 `--assistant-review-base`), prints the findings in the terminal summary, writes review.json and
 fails the session when a finding meets `--assistant-review-fail-on` (default: the project config,
-else high). The core is imported only when an option asks for it, so plain pytest runs pay nothing.
+else high). With `--assistant-review-models` (or `[review] models = true`) the specialist models
+add their findings; a model that is down only shows as a skipped role. The core is imported only
+when an option asks for it, so plain pytest runs pay nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SEVERITY",
         choices=SEVERITIES,
         help="Fail the session on findings at or above SEVERITY (default: config, else high).",
+    )
+    group.addoption(
+        "--assistant-review-models",
+        action="store_true",
+        default=None,
+        help="Also ask the specialist models in [models] (default: config's [review] models).",
     )
     from .evals import add_options
 
@@ -68,6 +76,7 @@ class AssistantReview:
             repo=str(self.config.rootpath),
             base=self.config.getoption("assistant_review_base"),
             fail_on=self.config.getoption("assistant_review_fail_on"),
+            models=self.config.getoption("assistant_review_models"),
         )
         try:
             self.outcome = run_review(request)

@@ -54,7 +54,10 @@ def test_valid_findings_are_kept_and_out_of_diff_ones_dropped():
     assert [(f.file, f.line, f.severity, f.source, f.rule) for f in kept] == [
         ("app/reports.py", 5, Severity.HIGH, "model:python", "model.sql-injection")
     ]
-    assert notes == ["model:python: dropped 4 invalid or out-of-diff finding(s)"]
+    assert notes == [
+        "model:python: dropped 2 invalid finding(s)",
+        "model:python: dropped 2 finding(s) outside the diff",
+    ]
 
 
 @pytest.mark.parametrize("text", ["", "no json here", "{", '{"findings": 3}', "[1, 2", "null"])

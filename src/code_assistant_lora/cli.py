@@ -87,13 +87,43 @@ def cli() -> None:
     multiple=True,
     help="Also run these installed linters on changed files: auto or ruff,shellcheck,hadolint,sqlfluff,actionlint.",
 )
+@click.option(
+    "--models/--no-models",
+    default=None,
+    help="Also ask the specialist models configured in [models] [default: config's [review] models].",
+)
+@click.option(
+    "--require-model",
+    is_flag=True,
+    help="Exit 3 when a configured specialist cannot be reached (implies --models).",
+)
+@click.option(
+    "--no-model-cache",
+    is_flag=True,
+    help="Neither reuse nor store model answers in REPO/.code-assistant/cache/.",
+)
 def review(
-    repo, base, head, staged, diff_file, fmt, out, fail_on, baseline, rules, skip_rules, linters
+    repo,
+    base,
+    head,
+    staged,
+    diff_file,
+    fmt,
+    out,
+    fail_on,
+    baseline,
+    rules,
+    skip_rules,
+    linters,
+    models,
+    require_model,
+    no_model_cache,
 ) -> None:
-    """Review a change with the deterministic rule packs.
+    """Review a change with the deterministic rule packs (and, with --models, the specialists).
 
     With no source option it reviews the working tree (staged, unstaged and untracked files)
-    against HEAD. Writes review.json (schema code-assistant/review@1) to the artifact directory.
+    against HEAD. Writes review.json (schema code-assistant/review@1) to the artifact directory;
+    with models on, its `models` section lists each specialist asked or skipped, and why.
     """
     from .report import render
     from .review.workflow import ReviewRequest, run_review
@@ -110,6 +140,9 @@ def review(
         rules=tuple(rules),
         skip_rules=tuple(skip_rules),
         linters=tuple(p.strip() for v in linters for p in v.split(",") if p.strip()),
+        models=models,
+        require_model=require_model,
+        model_cache=not no_model_cache,
     )
     outcome = run_review(request)
     click.echo(render(outcome.document, fmt, color=fmt == "text" and sys.stdout.isatty()), nl=False)

@@ -4,6 +4,7 @@ the key, so a typo never silently does nothing."""
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,12 +29,16 @@ class RoleConfig:
     timeout: float | None = None
     max_tokens: int | None = None
     temperature: float | None = None
+    api_key_env: str | None = None  # the NAME of an environment variable holding the key
 
 
 @dataclass(frozen=True)
 class ModelsConfig:
     base_url: str | None = None
     timeout: float = 30.0
+    retries: int = 2  # extra attempts after a refused connection or a 5xx/429 answer
+    concurrency: int = 4  # specialists asked at the same time
+    cache: bool = True  # reuse answers from <repo>/.code-assistant/cache/
     roles: dict[str, RoleConfig] = field(default_factory=dict)
 
 
@@ -132,27 +137,53 @@ def _review(table: dict, where: str) -> ReviewConfig:
     )
 
 
+def _positive(value: Any, where: str, kind: type = float) -> Any:
+    value = _expect(value, (int, float) if kind is float else kind, where)
+    if value <= 0:
+        raise UserError(f"{where}: expected a number above 0, got {value!r}")
+    return kind(value)
+
+
+def _env_name(value: Any, where: str) -> str:
+    name = _expect(value, str, where)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise UserError(
+            f"{where}: expected the name of an environment variable (API keys never go in files)"
+        )
+    return name
+
+
 def _role(table: dict, where: str) -> RoleConfig:
-    _reject_unknown(table, {"base_url", "model", "timeout", "max_tokens", "temperature"}, where)
+    _reject_unknown(
+        table,
+        {"base_url", "model", "timeout", "max_tokens", "temperature", "api_key_env"},
+        where,
+    )
     return RoleConfig(
         base_url=_expect(table["base_url"], str, f"{where}.base_url")
         if "base_url" in table
         else None,
         model=_expect(table["model"], str, f"{where}.model") if "model" in table else None,
-        timeout=float(_expect(table["timeout"], (int, float), f"{where}.timeout"))
-        if "timeout" in table
-        else None,
-        max_tokens=_expect(table["max_tokens"], int, f"{where}.max_tokens")
+        timeout=_positive(table["timeout"], f"{where}.timeout") if "timeout" in table else None,
+        max_tokens=_positive(table["max_tokens"], f"{where}.max_tokens", int)
         if "max_tokens" in table
         else None,
         temperature=float(_expect(table["temperature"], (int, float), f"{where}.temperature"))
         if "temperature" in table
         else None,
+        api_key_env=_env_name(table["api_key_env"], f"{where}.api_key_env")
+        if "api_key_env" in table
+        else None,
     )
 
 
 def _models(table: dict, where: str) -> ModelsConfig:
-    _reject_unknown(table, {"base_url", "timeout", "roles"}, where)
+    _reject_unknown(
+        table, {"base_url", "timeout", "retries", "concurrency", "cache", "roles"}, where
+    )
+    retries = _expect(table.get("retries", 2), int, f"{where}.retries")
+    if not 0 <= retries <= 10:
+        raise UserError(f"{where}.retries: expected a whole number from 0 to 10, got {retries!r}")
     roles_table = _expect(table.get("roles", {}), dict, f"{where}.roles")
     roles = {}
     for name, role in roles_table.items():
@@ -165,7 +196,10 @@ def _models(table: dict, where: str) -> ModelsConfig:
         base_url=_expect(table["base_url"], str, f"{where}.base_url")
         if "base_url" in table
         else None,
-        timeout=float(_expect(table.get("timeout", 30), (int, float), f"{where}.timeout")),
+        timeout=_positive(table.get("timeout", 30), f"{where}.timeout"),
+        retries=retries,
+        concurrency=_positive(table.get("concurrency", 4), f"{where}.concurrency", int),
+        cache=_expect(table.get("cache", True), bool, f"{where}.cache"),
         roles=roles,
     )
 

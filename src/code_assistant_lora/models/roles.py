@@ -2,14 +2,22 @@
 
 A role is configured when it has a model name (its own, nothing is inherited for `model`); its
 endpoint, timeout and sampling settings fall back to the `[models]` table's, then to defaults.
+`open_client` turns a resolved role into a `ChatClient` with the table's retries and the role's
+API-key variable.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import ROLES, ModelsConfig
 from ..errors import UserError
+from .client import API_KEY_ENV
+
+if TYPE_CHECKING:
+    from .client import ChatClient
 
 SPECIALISTS = ("python", "typescript", "sql", "docker_ci", "tests")
 DEFAULT_MAX_TOKENS = 1024
@@ -24,6 +32,8 @@ class ResolvedRole:
     timeout: float
     max_tokens: int = DEFAULT_MAX_TOKENS
     temperature: float = DEFAULT_TEMPERATURE
+    retries: int = 2
+    api_key_env: str = API_KEY_ENV
 
 
 def resolve_role(models: ModelsConfig, role: str) -> ResolvedRole | None:
@@ -45,6 +55,8 @@ def resolve_role(models: ModelsConfig, role: str) -> ResolvedRole | None:
         timeout=own.timeout if own.timeout is not None else models.timeout,
         max_tokens=own.max_tokens if own.max_tokens is not None else DEFAULT_MAX_TOKENS,
         temperature=own.temperature if own.temperature is not None else DEFAULT_TEMPERATURE,
+        retries=models.retries,
+        api_key_env=own.api_key_env or API_KEY_ENV,
     )
 
 
@@ -52,3 +64,21 @@ def configured_roles(models: ModelsConfig) -> dict[str, ResolvedRole]:
     """Every role the config gives a model, by name."""
     resolved = {role: resolve_role(models, role) for role in ROLES}
     return {role: settings for role, settings in resolved.items() if settings is not None}
+
+
+def open_client(
+    role: ResolvedRole, repo_root: str | Path | None = None, backoff: float = 0.5
+) -> ChatClient:
+    """A client for ROLE; answers are cached under `repo_root/.code-assistant/cache/` when a
+    repo root is given (pass None to switch the cache off)."""
+    from .cache import ResponseCache
+    from .client import ChatClient
+
+    return ChatClient(
+        role.base_url,
+        timeout=role.timeout,
+        retries=role.retries,
+        backoff=backoff,
+        api_key_env=role.api_key_env,
+        cache=ResponseCache.for_repo(repo_root) if repo_root is not None else None,
+    )

@@ -13,7 +13,11 @@ if TYPE_CHECKING:
 REVIEW_SCHEMA = "code-assistant/review@1"
 
 
-def review_document(result: ReviewResult, fail_on: Severity | None = None) -> dict:
+def review_document(
+    result: ReviewResult, fail_on: Severity | None = None, models: dict | None = None
+) -> dict:
+    """The document; `models` (each specialist asked or skipped, and why) is added only when the
+    model roles were on, so rule-only documents are unchanged."""
     counts = Counter(f.severity for f in result.findings)
     by_severity = {s.value: counts[s] for s in Severity if counts[s]}
     source = result.changeset.source.to_dict()
@@ -29,6 +33,8 @@ def review_document(result: ReviewResult, fail_on: Severity | None = None) -> di
         "findings": [f.to_dict() for f in result.findings],
         "notes": list(result.notes),
     }
+    if models is not None:
+        document["models"] = models
     if fail_on is not None:
         failing = sum(1 for f in result.findings if f.severity.at_least(fail_on))
         document["summary"]["fail_on"] = fail_on.value

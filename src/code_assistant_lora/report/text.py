@@ -39,6 +39,8 @@ def render_text(document: dict, color: bool = False) -> str:
         console.print(f"         [dim]fix:[/dim] {escape(finding['suggested_fix'])}")
     for note in document.get("notes", []):
         console.print(f"[dim]note: {escape(note)}[/dim]")
+    for role in document.get("models", {}).get("roles", []):
+        console.print(escape(_role_line(role)), style="dim" if role["status"] != "skipped" else "")
     summary = document["summary"]
     by = ", ".join(f"{count} {sev}" for sev, count in summary["by_severity"].items())
     line = f"{summary['findings']} finding(s) in {summary['files']} file(s)" + (
@@ -48,3 +50,10 @@ def render_text(document: dict, color: bool = False) -> str:
         line += f"; {summary['failing']} at or above {summary['fail_on']}"
     console.print(("\n" if document["findings"] else "") + line)
     return buffer.getvalue()
+
+
+def _role_line(role: dict) -> str:
+    if role["status"] == "skipped":
+        return f"model {role['role']}: skipped ({role['reason']})"
+    line = f"model {role['role']}: {role['status']}, {role['findings']} finding(s), {role['ms']} ms"
+    return line + (f", {role['merged']} merged into rule findings" if role["merged"] else "")

@@ -27,6 +27,9 @@ class ReviewRequest:
     rules: tuple[str, ...] = ()
     skip_rules: tuple[str, ...] = ()
     linters: tuple[str, ...] = ()
+    models: bool | None = None  # None: the config's `[review] models`
+    require_model: bool = False  # exit 3 when a configured role cannot be reached
+    model_cache: bool = True  # False: neither read nor write .code-assistant/cache/
 
 
 @dataclass(frozen=True)
@@ -131,8 +134,44 @@ def run_review(request: ReviewRequest) -> ReviewOutcome:
     result = review_changeset(
         changeset, RuleSelection(only=only, skip=skip), baseline, tuple(linters)
     )
-    document = review_document(result, fail_on)
+    models_section = None
+    if request.require_model or (
+        request.models if request.models is not None else config.review.models
+    ):
+        result, models_section = _add_model_findings(result, config, root, baseline, request)
+    document = review_document(result, fail_on, models=models_section)
     out_dir = Path(request.out) if request.out else root / ARTIFACT_DIR
     artifact = write_atomic(out_dir / "review.json", json.dumps(document, indent=2) + "\n")
     exit_code = EXIT_FINDINGS if document["summary"]["failing"] else EXIT_OK
     return ReviewOutcome(document=document, artifact=artifact, exit_code=exit_code, fail_on=fail_on)
+
+
+def _add_model_findings(result, config, root: Path, baseline: frozenset[str], request):
+    """The review with the routed specialists' findings merged in, and review.json's `models`
+    section. A role that fails is only reported, unless --require-model makes that exit 3."""
+    from dataclasses import replace
+
+    from ..errors import EXIT_ENVIRONMENT, UserError
+    from ..models.review import review_with_models
+    from .run import files_under_review
+
+    files, _ = files_under_review(result.changeset)
+    reviewed = review_with_models(
+        files, result.findings, config.models, root, use_cache=request.model_cache
+    )
+    if request.require_model and not reviewed.roles:
+        raise UserError("--require-model: [models] configures no specialist role with a model")
+    if request.require_model and reviewed.unreachable:
+        down = reviewed.unreachable[0]
+        raise UserError(
+            f"--require-model: role {down.role} ({down.model}) unreachable: {down.reason}",
+            exit_code=EXIT_ENVIRONMENT,
+        )
+    kept = [f for f in reviewed.findings if f.fingerprint not in baseline]
+    merged = replace(
+        result,
+        findings=kept,
+        notes=[*result.notes, *reviewed.notes],
+        suppressed_by_baseline=result.suppressed_by_baseline + len(reviewed.findings) - len(kept),
+    )
+    return merged, reviewed.section()
