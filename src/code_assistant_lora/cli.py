@@ -189,16 +189,69 @@ def review(
     "CODE_ASSISTANT_EMBEDDING_MODEL; never downloads). 'dense' fails without one, 'auto' "
     "falls back to the lexical ranking.",
 )
-def write(repo, task, task_file, constraints, top, out, rerank) -> None:
-    """Retrieve what a patch author needs for a task and plan the patch.
+@click.option(
+    "--apply",
+    "apply_loop",
+    is_flag=True,
+    help="Run the write loop: the patcher model proposes a diff, it is applied in a temporary "
+    "git worktree, formatted and tested, and the verifier model judges it, until approved or "
+    "--max-rounds. Needs [models.roles.patcher] and [models.roles.verifier].",
+)
+@click.option(
+    "--max-rounds",
+    type=int,
+    default=3,
+    show_default=True,
+    help="With --apply: stop after this many patch rounds without approval (1-10).",
+)
+@click.option(
+    "--test-timeout",
+    type=float,
+    default=300.0,
+    show_default=True,
+    help="With --apply: seconds before a round's test run is killed.",
+)
+@click.option(
+    "--apply-to-worktree",
+    is_flag=True,
+    help="With --apply: apply the approved patch.diff to this checkout (git apply --check "
+    "first; refused with exit 2 when a file it touches has uncommitted changes).",
+)
+def write(
+    repo,
+    task,
+    task_file,
+    constraints,
+    top,
+    out,
+    rerank,
+    apply_loop,
+    max_rounds,
+    test_timeout,
+    apply_to_worktree,
+) -> None:
+    """Retrieve what a patch author needs for a task and plan the patch; with --apply, write it.
 
     Writes write-context.json (schema code-assistant/write-context@1: ranked files with reasons
     and chunks, related tests, conventions) and patch-plan.md (files to change, steps, tests,
     risks, constraints) to the artifact directory. The index is cached under .code-assistant/.
+
+    With --apply it also writes, per round, write-round-N.diff, write-round-N-tests.json and
+    write-round-N-verdict.json, then patch.diff when approved and write-loop.json (schema
+    code-assistant/write-loop@1). The user's checkout is never touched unless
+    --apply-to-worktree. Exit codes with --apply: 0 approved, 1 stopped without approval,
+    2 bad input or refused apply, 3 patcher/verifier not configured or unreachable.
+    See docs/write-loop.md.
     """
     from .plan import read_task, run_write
 
     text = read_task(task, task_file)
+    if apply_to_worktree and not apply_loop:
+        raise UserError("--apply-to-worktree needs --apply")
+    if apply_loop:
+        _write_loop(
+            repo, text, constraints, top, out, rerank, max_rounds, test_timeout, apply_to_worktree
+        )
     outcome = run_write(repo, text, constraints_path=constraints, top=top, out=out, rerank=rerank)
     plan = outcome.plan
     click.echo(f"files to change: {', '.join(f.path for f in plan.to_change) or 'none found'}")
@@ -211,6 +264,35 @@ def write(repo, task, task_file, constraints, top, out, rerank) -> None:
         err=True,
     )
     click.echo(f"wrote {outcome.context_path} and {outcome.plan_path}", err=True)
+    sys.exit(outcome.exit_code)
+
+
+def _write_loop(
+    repo, task, constraints, top, out, rerank, max_rounds, test_timeout, apply_to_worktree
+) -> None:
+    from .models.write_loop import WriteLoopRequest, run_write_loop
+
+    outcome = run_write_loop(
+        WriteLoopRequest(
+            task=task,
+            repo=repo,
+            constraints=constraints,
+            top=top,
+            out=out,
+            rerank=rerank,
+            max_rounds=max_rounds,
+            test_timeout=test_timeout,
+            apply_to_worktree=apply_to_worktree,
+        ),
+        progress=lambda message: click.echo(message, err=True),
+    )
+    document = outcome.document
+    click.echo(f"write loop: {document['status']} after {len(document['rounds'])} round(s)")
+    for reason in document["reasons"]:
+        click.echo(f"  {reason}")
+    if outcome.patch_path is not None:
+        click.echo(f"patch: {outcome.patch_path}")
+    click.echo(f"wrote {outcome.artifact}", err=True)
     sys.exit(outcome.exit_code)
 
 
