@@ -336,3 +336,33 @@ def test_ctrl_c_mid_request_still_removes_the_worktree(calc):
     assert list(calc.scratch.iterdir()) == []
     summary = json.loads((calc.path / "artifacts/code-assistant/write-loop.json").read_text())
     assert (summary["status"], summary["reasons"]) == ("error", ["interrupted"])
+
+
+def test_specialist_findings_on_the_round_reach_the_verifier(calc, capsys):
+    """A configured python specialist reviews each round's diff; its finding is verifier input."""
+    finding = {
+        "file": "calc.py",
+        "line": 3,
+        "category": "missing-overflow-check",
+        "severity": "low",
+        "rationale": "SPECIALIST-SAYS-CHECK-OVERFLOW",
+    }
+    script = Script([FIX], [APPROVE])
+
+    def reply(body: dict):
+        if body["model"] == "python-lora":
+            return json.dumps({"findings": [finding]})
+        return script(body)
+
+    with FakeOpenAIServer(reply) as server:
+        configure(calc, server.base_url)
+        calc.write(
+            ".code-assistant.toml",
+            toml(server.base_url) + '[models.roles.python]\nmodel = "python-lora"\n',
+        )
+        code, summary, _ = loop(calc, capsys)
+        asked_specialist = [r for r in server.requests if r["model"] == "python-lora"]
+    assert code == 0, summary
+    assert len(asked_specialist) == 1
+    verifier_prompt = script.asked["verifier-lora"][0]["messages"][-1]["content"]
+    assert "SPECIALIST-SAYS-CHECK-OVERFLOW" in verifier_prompt

@@ -123,15 +123,26 @@ class RuleEvidence:
         )
 
 
-def rule_findings(worktree: Path, skip_rules: tuple[str, ...] = ()) -> RuleEvidence:
-    """The deterministic rule packs on the worktree's change against HEAD."""
+def rule_findings(
+    worktree: Path, skip_rules: tuple[str, ...] = (), specialists=None
+) -> RuleEvidence:
+    """The deterministic rule packs on the worktree's change against HEAD, plus what the routed
+    specialist models add when SPECIALISTS (a `[models]` config) gives any a model. A specialist
+    that is down or answers garbage is a note, never a failed round."""
     from ..changes import from_worktree
     from ..review.engine import RuleSelection
-    from ..review.run import review_changeset
+    from ..review.run import files_under_review, review_changeset
 
     try:
         changeset = from_worktree(worktree)
     except UserError as exc:
         return RuleEvidence((), (exc.message,))
     result = review_changeset(changeset, RuleSelection(skip=frozenset(skip_rules)))
-    return RuleEvidence(tuple(result.findings), tuple(result.notes))
+    findings, notes = list(result.findings), list(result.notes)
+    if specialists is not None:
+        from .review import review_with_models
+
+        files, _ = files_under_review(changeset)
+        reviewed = review_with_models(files, findings, specialists, use_cache=False)
+        findings, notes = list(reviewed.findings), [*notes, *reviewed.notes]
+    return RuleEvidence(tuple(findings), tuple(notes))

@@ -42,7 +42,7 @@ def verifier_messages(
             f"## Task\n{task}",
             f"## Diff\n```diff\n{diff.rstrip()}\n```",
             f"## Test evidence\n{tests}",
-            f"## Review findings (deterministic rules)\n{findings}",
+            f"## Review findings (rules and specialist models)\n{findings}",
             f"## Formatters\n{formatters}",
             'Reply with {"approve": ..., "feedback": ...} only.',
         ]

@@ -114,6 +114,7 @@ def run_write_loop(request: WriteLoopRequest, progress: Progress | None = None) 
         skip_rules=config.review.skip_rules,
         fail_on=config.review.fail_on,
         test_timeout=request.test_timeout,
+        specialists=config.models,
         say=say,
     )
     document = loop.run(request.max_rounds)
@@ -185,6 +186,7 @@ class _Loop:
     fail_on: object  # findings.Severity
     test_timeout: float
     say: Progress
+    specialists: object = None  # config.ModelsConfig: the specialists that review each round
     rounds: list[dict] = field(default_factory=list)
     final_diff: str = ""  # the last diff that applied
     requests: int = 0
@@ -340,7 +342,7 @@ class _Loop:
             diff = staged_diff(worktree)
         _write(self.out_dir / names["diff"], _redacted(diff))
         self.final_diff = diff
-        rules = rule_findings(worktree, self.skip_rules)
+        rules = rule_findings(worktree, self.skip_rules, self.specialists)
         self.say(f"round {number}: running the selected tests")
         tests = run_selected_tests(
             worktree,
