@@ -7,7 +7,7 @@ of them) and mined review data: JSONL files whose lines are the same case mappin
 the eval loader (`code_assistant_lora.evals`), so a broken case stops the build.
 
 The prompt is exactly what a specialist role is sent at review time
-(`models.specialist.build_messages`), and the answer is the JSON that role must produce:
+(`models.specialist.specialist_messages`: the role's slice and question), and the answer is the JSON that role must produce:
 `{"findings": [{file, line, category, severity, rationale, suggested_fix}]}`, `[]` for clean
 near-misses. Rationales and fixes come from the deterministic rule that reports the same finding,
 else from the catalogue entry for its category, else from the case description.
@@ -27,22 +27,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import UserError
+from ..models.roles import SUITES_BY_SPECIALIST as SPECIALIST_SUITES
+from ..models.roles import specialist_for_suite as specialist_of
 from .paths import banned_reason
 from .records import Message, SftRecord, make_record
 from .secret_scan import holds_secret
 
-SPECIALIST_SUITES = {
-    "python": ("python",),
-    "typescript": ("typescript", "react", "vue"),
-    "sql": ("sql",),
-    "docker_ci": ("docker_ci", "orchestration"),
-    "tests": ("testing",),
-}
 SPECIALISTS = tuple(SPECIALIST_SUITES)
-
-
-def specialist_of(suite: str) -> str | None:
-    return next((name for name, suites in SPECIALIST_SUITES.items() if suite in suites), None)
 
 
 def load_cases(sources: Sequence[str | Path]) -> list:
@@ -131,7 +122,7 @@ def reviewer_records(
 ) -> ReviewerResult:
     """One record per case routed to `specialist` (every routed case when None)."""
     from ..evals.patch import apply_case
-    from ..models.specialist import build_messages
+    from ..models.specialist import specialist_messages
     from ..scan import language_of
 
     if specialist is not None and specialist not in SPECIALIST_SUITES:
@@ -177,7 +168,7 @@ def reviewer_records(
                 }
             )
         findings.sort(key=lambda f: (f["file"], f["line"], f["category"]))
-        prompt = build_messages(case.diff)
+        prompt, _ = specialist_messages(files, role=owner)
         messages = (
             *(Message(m["role"], m["content"]) for m in prompt),
             Message("assistant", json.dumps({"findings": findings}, ensure_ascii=False)),

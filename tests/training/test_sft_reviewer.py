@@ -18,7 +18,7 @@ from sft_canaries import AWS_KEY_ID, leaks
 from code_assistant_lora.errors import UserError
 from code_assistant_lora.evals.case import find_cases, load_case
 from code_assistant_lora.evals.patch import apply_case
-from code_assistant_lora.models.specialist import build_messages, parse_findings
+from code_assistant_lora.models.specialist import parse_findings, specialist_messages
 
 SUITES = Path(__file__).resolve().parents[2] / "evals" / "reviewer_regression"
 
@@ -34,7 +34,8 @@ def test_every_sql_case_becomes_one_record(sql_cases):
     assert not result.skipped
     for case, record in zip(sql_cases, result.records, strict=True):
         assert record.meta["specialist"] == "sql" and record.meta["case"] == case.case_id
-        assert [m.to_dict() for m in record.messages[:2]] == build_messages(case.diff)
+        prompt, _ = specialist_messages(apply_case(case), role="sql")
+        assert [m.to_dict() for m in record.messages[:2]] == prompt
         answer = json.loads(record.messages[-1].content)
         produced = {(f["file"], f["line"], f["category"]) for f in answer["findings"]}
         assert produced == {(e.file, e.line, e.category) for e in case.expected}

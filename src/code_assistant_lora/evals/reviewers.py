@@ -46,12 +46,13 @@ class ModelReviewer:
 
     def review(self, case: EvalCase) -> tuple[list[Finding], list[str]]:
         from ..models.client import ChatClient, ModelError
+        from ..models.roles import specialist_for_suite
         from ..models.specialist import ask_for_findings
 
         files = apply_case(case)
         client = ChatClient(self.endpoint, timeout=self.timeout)
         try:
-            return ask_for_findings(client, self.model, case.diff, files)
+            return ask_for_findings(client, self.model, files, specialist_for_suite(case.suite))
         except ModelError as exc:
             return [], [f"model {self.model} skipped: {exc}"]
         finally:

@@ -113,8 +113,7 @@ def _ask(
 ) -> tuple[list[Finding], list[str], RoleOutcome]:
     from .client import ModelError
     from .roles import open_client
-    from .slices import render_slice
-    from .specialist import build_messages, is_findings_json, parse_findings
+    from .specialist import is_findings_json, parse_findings, specialist_messages
 
     outcome = RoleOutcome(
         role=plan.role,
@@ -124,9 +123,8 @@ def _ask(
         files=list(plan.paths),
     )
     paths = set(plan.paths)
-    diff, masked = render_slice(plan.files)
-    messages = build_messages(
-        diff,
+    messages, masked = specialist_messages(
+        plan.files,
         role=plan.role,
         rule_findings=[f for f in rule_findings if f.file in paths],
         risky=plan.risky,

@@ -20,6 +20,14 @@ if TYPE_CHECKING:
     from .client import ChatClient
 
 SPECIALISTS = ("python", "typescript", "sql", "docker_ci", "tests")
+# The reviewer regression suites each specialist answers for: its training records and its evals.
+SUITES_BY_SPECIALIST = {
+    "python": ("python",),
+    "typescript": ("typescript", "react", "vue"),
+    "sql": ("sql",),
+    "docker_ci": ("docker_ci", "orchestration"),
+    "tests": ("testing",),
+}
 DEFAULT_MAX_TOKENS = 1024
 DEFAULT_TEMPERATURE = 0.0
 
@@ -82,3 +90,8 @@ def open_client(
         api_key_env=role.api_key_env,
         cache=ResponseCache.for_repo(repo_root) if repo_root is not None else None,
     )
+
+
+def specialist_for_suite(suite: str) -> str | None:
+    """The specialist that reviews a regression suite's cases (None for a suite none owns)."""
+    return next((name for name, suites in SUITES_BY_SPECIALIST.items() if suite in suites), None)

@@ -4,9 +4,9 @@ Model output is untrusted text: the JSON is parsed (fences and prose around it t
 finding validated (a changed file, a changed line, a known severity, a category), and anything else
 dropped with a note. Findings carry `source: model:<name>` and a `model.<category>` rule id.
 
-`build_messages(diff)` is the generic prompt (also what `build-reviewer-sft` trains on); the router
-adds a role's narrow question and the deterministic findings on its slice with `role=` and
-`rule_findings=`.
+`specialist_messages(files, role)` is the prompt: the slice of the change a role owns under that
+role's narrow question; review adds the deterministic findings already reported on the slice.
+`build-reviewer-sft` trains on the same prompt and the model evals send it.
 """
 
 from __future__ import annotations
@@ -163,8 +163,24 @@ def parse_findings(
     return kept, notes
 
 
+def specialist_messages(
+    files: Sequence[FileUnderReview],
+    role: str | None = None,
+    rule_findings: Sequence[Finding] = (),
+    risky: bool = False,
+) -> tuple[list[dict], int]:
+    """What a specialist is sent: its slice of the change (numbered new-file lines, secrets
+    masked) under its narrow question, and how many secrets were masked. Review, the model evals
+    and `build-reviewer-sft` all use it, so an adapter is evaluated on the prompt it learned."""
+    from .slices import render_slice
+
+    diff, masked = render_slice(files)
+    return build_messages(diff, role=role, rule_findings=rule_findings, risky=risky), masked
+
+
 def ask_for_findings(
-    client: ChatClient, model: str, diff: str, files: Sequence[FileUnderReview]
+    client: ChatClient, model: str, files: Sequence[FileUnderReview], role: str | None = None
 ) -> tuple[list[Finding], list[str]]:
-    text = client.complete(model, build_messages(diff))
+    messages, _ = specialist_messages(files, role=role)
+    text = client.complete(model, messages)
     return parse_findings(text, files, f"model:{model}")
