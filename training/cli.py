@@ -364,6 +364,126 @@ def build_command(config_path, out_dir) -> None:
         sys.exit(1)
 
 
+# --- train: thin over training/{train_config,train}.py; torch & co. are imported inside train.py
+
+_TRAIN_OVERRIDES = {  # option name -> dotted config key
+    "name": "name",
+    "output_dir": "output_dir",
+    "base_model": "model.base",
+    "revision": "model.revision",
+    "quantization": "model.quantization",
+    "device": "model.device",
+    "train_file": "data.train",
+    "eval_file": "data.eval",
+    "max_seq_length": "data.max_seq_length",
+    "epochs": "train.epochs",
+    "max_steps": "train.max_steps",
+    "learning_rate": "train.learning_rate",
+    "batch_size": "train.batch_size",
+    "grad_accumulation": "train.grad_accumulation",
+    "seed": "train.seed",
+}
+
+
+@cli.command("train")
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The training config (YAML, e.g. configs/train.cpu-lora.yaml; keys in docs/training.md).",
+)
+@click.option(
+    "--dry-run",
+    "plan_only",
+    is_flag=True,
+    help="Print the resolved config, parameter counts, token statistics, the audit and the "
+    "estimated memory; load no weights, train nothing, write nothing.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue from the latest OUTPUT_DIR/checkpoints/checkpoint-N.",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Start over in an OUTPUT_DIR that holds a finished adapter or checkpoints.",
+)
+@click.option(
+    "--skip-audit",
+    is_flag=True,
+    help="Train even if the dataset audit fails (recorded in the metadata as skipped).",
+)
+@click.option("--name", help="Adapter name [config: name; default: OUTPUT_DIR's folder name].")
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False),
+    help="Where the adapter, log, loss curve and checkpoints go [config: output_dir].",
+)
+@click.option("--base-model", metavar="PATH|ID", help="Base model [config: model.base].")
+@click.option("--revision", help="Base model revision (hub branch, tag or commit).")
+@click.option(
+    "--quantization",
+    type=click.Choice(["none", "nf4"]),
+    help="none: plain LoRA; nf4: QLoRA through bitsandbytes [config: model.quantization].",
+)
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    help="Where to train [config: model.device; auto: CUDA when torch sees one].",
+)
+@click.option(
+    "--train-file", type=click.Path(dir_okay=False), help="Train JSONL [config: data.train]."
+)
+@click.option(
+    "--eval-file", type=click.Path(dir_okay=False), help="Eval JSONL [config: data.eval]."
+)
+@click.option(
+    "--max-seq-length", type=int, help="Tokens per example [config: data.max_seq_length]."
+)
+@click.option("--epochs", type=float, help="Passes over the data [config: train.epochs].")
+@click.option("--max-steps", type=int, help="Optimizer steps; wins over --epochs.")
+@click.option(
+    "--learning-rate", type=float, help="Peak learning rate [config: train.learning_rate]."
+)
+@click.option("--batch-size", type=int, help="Per-device batch size [config: train.batch_size].")
+@click.option(
+    "--grad-accumulation",
+    type=int,
+    help="Gradient accumulation steps [config: train.grad_accumulation].",
+)
+@click.option(
+    "--seed", type=int, help="Seed of data order and initialisation [config: train.seed]."
+)
+def train_command(config_path, plan_only, resume, overwrite, skip_audit, **overrides) -> None:
+    """Train a LoRA (or nf4 QLoRA) adapter on chat JSONL from build-sft / build-reviewer-sft.
+
+    Audits the train/eval files first (refusing a failed audit unless --skip-audit), then trains
+    with transformers + peft + TRL. Writes to OUTPUT_DIR: the adapter (adapter_config.json,
+    weights, tokenizer), train_log.jsonl, loss.png, audit.json, checkpoints/ and, last,
+    adapter.metadata.json. Ctrl-C stops at the next step with a checkpoint saved (exit 130);
+    --resume continues from it. Several GPUs: `accelerate launch --config_file
+    configs/accelerate/fsdp.yaml -m code_assistant_lora.training.cli train --config ...`.
+    """
+    from .train_config import load_config
+
+    config = load_config(
+        config_path, {_TRAIN_OVERRIDES[key]: value for key, value in overrides.items()}
+    )
+    from .train import train
+    from .train_dryrun import dry_run
+    from .train_preflight import RunOptions
+
+    options = RunOptions(resume=resume, skip_audit=skip_audit, overwrite=overwrite)
+    if plan_only:
+        click.echo(dry_run(config, options).render(), nl=False)
+        return
+    result = train(config, options, echo=lambda line: click.echo(line, err=True))
+    if result is not None:
+        click.echo(result.summary(), err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="code-assistant-train", standalone_mode=False)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import os
 import platform
 import subprocess
+import sys
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -145,3 +147,36 @@ def code_version(start: str | Path | None = None) -> dict:
     if commit.returncode != 0:
         return {"git_commit": None, "dirty": None}
     return {"git_commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def hardware(device: str) -> dict:
+    """What trained the adapter: the CPU (model, cores) or the CUDA devices (name, count, memory).
+    torch is consulted only when the caller already imported it (training did)."""
+    info = {
+        "device": device,
+        "platform": platform.platform(),
+        "world_size": int(os.environ.get("WORLD_SIZE", "1")),
+    }
+    torch = sys.modules.get("torch")
+    if device == "cuda" and torch is not None and torch.cuda.is_available():
+        props = torch.cuda.get_device_properties(0)
+        info.update(
+            name=props.name,
+            count=torch.cuda.device_count(),
+            memory_gib=round(props.total_memory / 2**30, 1),
+        )
+    else:
+        info.update(name=_cpu_name(), count=os.cpu_count())
+    return info
+
