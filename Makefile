@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-dev
 # disk; elsewhere pass e.g. TORCH="torch --index-url https://download.pytorch.org/whl/cpu".
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test lint bench bench-select clean
+.PHONY: demo test lint bench bench-select bench-train bench-models clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ bench: $(STAMP)
 
 bench-select: $(STAMP)
 	$(BIN)/python benchmarks/test_selection.py    # ~25 min: PyPI sdists, mutants vs testmon/picked
+
+bench-train: $(STAMP)
+	$(BIN)/python benchmarks/train_tiny.py        # ~2 min: tiny-model LoRA and nf4 steps/s, peak RSS
+
+bench-models: $(STAMP)
+	$(BIN)/python benchmarks/model_overhead.py    # model-path overhead per specialist call, warm cache
 
 clean:
 	rm -rf $(VENV) build artifacts .pytest_cache
