@@ -124,7 +124,9 @@ def inspect_chunk(lines: list[tuple[int, str]]) -> list[Inspected]:
         for line, (_, text) in zip(decoded, lines, strict=True)
     ]
     wanted = [i for i, f in enumerate(found) if f.invalid is None and f.empty is None]
-    prints = fingerprints([conversation_text(values[i]["messages"]) for i in wanted])
+    # instruction/input/output records are valid too: fingerprint the conversation they parse to
+    chats = [parse_record(values[i]).to_dict()["messages"] for i in wanted]
+    prints = fingerprints([conversation_text(chat) for chat in chats])
     for i, fingerprint in zip(wanted, prints, strict=True):
         found[i] = replace(found[i], fingerprint=fingerprint)
     return found

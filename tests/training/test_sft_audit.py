@@ -50,6 +50,28 @@ def test_a_clean_split_passes(train_cli, clean_split, tmp_path):
     assert run.err.startswith("audit passed: 24 records in 2 file(s)")
 
 
+def test_instruction_records_are_audited_like_chat_records(train_cli, tmp_path):
+    """instruction/input/output is an accepted record shape: the audit must not assume messages."""
+
+    def instruction(n: int) -> dict:
+        chat = _record(n, group=f"g{n}")
+        return {
+            "instruction": chat["messages"][0]["content"],
+            "output": chat["messages"][1]["content"],
+            "meta": chat["meta"],
+        }
+
+    train = _write(tmp_path / "train.jsonl", [instruction(n) for n in range(6)])
+    evaluation = _write(
+        tmp_path / "eval.jsonl", [instruction(n) for n in (6, 7)] + [instruction(0)]
+    )
+    run = train_cli("audit", train, evaluation)
+    assert run.code == 1, run.err  # the copied record is a duplicate across the split
+    document = json.loads((tmp_path / "audit.json").read_text())
+    assert document["checks"]["invalid-schema"] == 0
+    assert document["checks"]["cross-split-duplicate"] >= 1
+
+
 def _problems(tmp_path, check):
     document = json.loads((tmp_path / "audit.json").read_text())
     return [p for p in document["problems"] if p["check"] == check], document
