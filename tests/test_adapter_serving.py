@@ -30,13 +30,14 @@ def test_models_and_health_list_the_base_and_each_adapter(server, tiny_model):
     health = httpx.get(server.base_url.removesuffix("/v1") + "/health", timeout=10).json()
     assert health["status"] == "ok"
     listed = httpx.get(server.base_url + "/models", timeout=10).json()["data"]
-    assert [m["id"] for m in listed] == [tiny_model.name, "python-reviewer"]
+    # vLLM's names: the base as given (a path here), the adapter as its LoRA module name
+    assert [m["id"] for m in listed] == [str(tiny_model), "python-reviewer"]
 
 
 def test_chat_completions_with_the_adapter_and_the_base(server, tiny_model):
     client = ChatClient(server.base_url, timeout=60)
     try:
-        for name in ("python-reviewer", tiny_model.name):
+        for name in ("python-reviewer", str(tiny_model)):
             text = client.complete(name, [{"role": "user", "content": "review this"}], max_tokens=8)
             assert isinstance(text, str)
         with pytest.raises(ModelError, match="HTTP 404"):
@@ -55,6 +56,44 @@ def test_adapter_spec_and_base_lookup_errors(tmp_path, tiny_adapter, tiny_model)
     assert adapter_base_model(tiny_adapter) == str(tiny_model)
     with pytest.raises(UserError, match="not a PEFT adapter"):
         adapter_base_model(tmp_path)
+
+
+def test_an_adapter_fits_a_base_by_id_directory_or_final_name(tmp_path, tiny_model, tiny_adapter):
+    from code_assistant_lora.training.serving import AdapterSpec, check_adapter, same_base
+
+    assert same_base("Qwen/Qwen2.5-Coder-7B-Instruct", "Qwen/Qwen2.5-Coder-7B-Instruct")
+    assert same_base("Qwen/Qwen2.5-Coder-7B-Instruct", "/models/qwen2.5-coder-7b-instruct")
+    assert not same_base("Qwen/Qwen2.5-Coder-7B-Instruct", "Qwen/Qwen2.5-Coder-32B-Instruct")
+    link = tmp_path / "same-model"
+    link.symlink_to(tiny_model)
+    assert same_base(str(tiny_model), str(link))
+    check_adapter(AdapterSpec("py", tiny_adapter), str(link))
+    with pytest.raises(UserError, match="trained on .*, not on --base 'org/other'"):
+        check_adapter(AdapterSpec("py", tiny_adapter), "org/other")
+    with pytest.raises(UserError, match="no adapter_config.json"):
+        check_adapter(AdapterSpec("empty", tmp_path), str(tiny_model))
+
+
+def test_two_adapters_on_one_base_answer_under_their_own_names(tiny_model, tiny_adapter, tmp_path):
+    import shutil
+
+    from code_assistant_lora.training.serving import AdapterSpec, load_models
+
+    second = tmp_path / "sql-reviewer"
+    shutil.copytree(tiny_adapter, second)
+    models = load_models(
+        str(tiny_model), [AdapterSpec("python-reviewer", tiny_adapter), AdapterSpec("sql", second)],
+        base_name="base",
+    )  # fmt: skip
+    assert models.names == ["base", "python-reviewer", "sql"]
+    for name in models.names:
+        text, prompt, completion, finish = models.generate(
+            name, [{"role": "user", "content": "x"}], 4, 0.0
+        )
+        assert prompt > 0 and 0 < completion <= 4 and finish in ("stop", "length")
+    assert models.model.active_adapter == "sql"
+    with pytest.raises(UserError, match="the name is used twice"):
+        load_models(str(tiny_model), [AdapterSpec("base", tiny_adapter)], base_name="base")
 
 
 def test_eval_plugin_serves_and_scores_a_local_adapter(pytester, tiny_adapter):

@@ -23,8 +23,14 @@ def cli() -> None:
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 def doctor(fmt: str) -> None:
-    """Report the training environment: Python, torch, CUDA devices, bitsandbytes, peft, transformers."""
-    from .environment import describe_environment
+    """Report the training environment and the training command for this machine.
+
+    Python, torch and its CUDA build, each CUDA device (name, capability, memory total and free),
+    bitsandbytes and whether 4-bit nf4 actually runs here (a small quantized matmul), peft,
+    transformers, trl, accelerate; then the exact command: plain LoRA on the CPU, QLoRA on one GPU,
+    or `accelerate launch` on several.
+    """
+    from .environment import describe_environment, render_text
 
     report = describe_environment()
     if fmt == "json":
@@ -32,18 +38,24 @@ def doctor(fmt: str) -> None:
 
         click.echo(json.dumps(report, indent=2))
         return
-    for key, value in report.items():
-        click.echo(f"{key:<16} {value}")
+    click.echo(render_text(report), nl=False)
 
 
 @cli.command("eval")
-@click.argument("suites", default="evals/reviewer_regression", type=click.Path(exists=True))
+@click.argument("target", required=False, type=click.Path(exists=True))
+@click.option(
+    "--suites",
+    type=click.Path(exists=True),
+    help="Regression folder or one suite when TARGET is an adapter "
+    "[default: evals/reviewer_regression; a specialist runs its own suites in it].",
+)
 @click.option(
     "--reviewer",
     type=click.Choice(["rules", "model", "both"]),
     default="rules",
     show_default=True,
-    help="What to score: the deterministic rules, a model endpoint, or both merged.",
+    help="What to score: the deterministic rules, a model endpoint, or both merged "
+    "(an adapter is scored as model unless both is asked).",
 )
 @click.option("--endpoint", metavar="URL", help="OpenAI-compatible base URL for model reviewers.")
 @click.option("--model", metavar="NAME", help="Model (or LoRA module) name on the endpoint.")
@@ -56,19 +68,53 @@ def doctor(fmt: str) -> None:
     "--timeout", type=float, default=60.0, show_default=True, help="Seconds per model request."
 )
 @click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
-def evaluate(suites, reviewer, endpoint, model, report, timeout, pytest_args) -> None:
+def evaluate(target, suites, reviewer, endpoint, model, report, timeout, pytest_args) -> None:
     """Run the reviewer regression suites through the pytest plugin and print per-suite scores.
 
-    SUITES is the regression folder or one suite (default evals/reviewer_regression). Extra
-    arguments after `--` go to pytest (e.g. `-- -k sql -n 4`). Exits with pytest's code: 0 when
-    every case passes and every threshold holds.
+    TARGET is either an adapter folder (it has adapter_config.json) or the suites to run (the
+    regression folder or one suite; default evals/reviewer_regression).
+
+    With an adapter, its base model and the adapter are served on 127.0.0.1 for the run and the
+    scores are written into the adapter's adapter.metadata.json (the eval field `promote` reads).
+    A specialist is scored on its own suites (python <- python; typescript <- typescript, react,
+    vue; sql <- sql; docker_ci <- docker_ci, orchestration; tests <- testing), other adapters on
+    every suite.
+
+    Extra arguments after `--` go to pytest (e.g. `-- -k sql -n 4`). Exits with pytest's code: 0
+    when every case passes and every threshold holds, 1 otherwise (the scores are still written).
     """
+    from .adapter_eval import DEFAULT_SUITES, is_adapter_dir
+
     try:
         import pytest
     except ImportError:
         raise UserError("eval needs pytest: pip install 'code-assistant-lora[train]'") from None
-    args = [str(suites), "-p", "no:cacheprovider", "--assistant-reviewer", reviewer]
-    args += ["--assistant-model-timeout", str(timeout)]
+    if target and is_adapter_dir(target):
+        if endpoint or model:
+            raise UserError("eval ADAPTER serves the adapter itself: drop --endpoint and --model")
+        from .adapter_eval import run_adapter_eval
+
+        outcome = run_adapter_eval(
+            target,
+            suites or DEFAULT_SUITES,
+            reviewer="both" if reviewer == "both" else "model",
+            timeout=timeout,
+            report=report,
+            pytest_args=pytest_args,
+        )
+        overall = outcome.metadata.eval["overall"]
+        click.echo(
+            f"{outcome.metadata.name}: precision {overall['precision']:.3f}, recall "
+            f"{overall['recall']:.3f} over {overall['cases']} cases -> {outcome.metadata_path}",
+            err=True,
+        )
+        sys.exit(outcome.exit_code)
+    if target and suites:
+        raise UserError(
+            f"{target}: not an adapter folder; give the suites once (TARGET or --suites)"
+        )
+    args = [str(target or suites or DEFAULT_SUITES), "-p", "no:cacheprovider"]
+    args += ["--assistant-reviewer", reviewer, "--assistant-model-timeout", str(timeout)]
     if endpoint:
         args += ["--assistant-endpoint", endpoint]
     if model:
@@ -76,6 +122,107 @@ def evaluate(suites, reviewer, endpoint, model, report, timeout, pytest_args) ->
     if report:
         args += ["--assistant-eval-report", report]
     sys.exit(int(pytest.main([*args, *pytest_args])))
+
+
+@cli.command("metadata")
+@click.argument("adapter", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="A summary for people, or {path, valid, problems, notes, metadata_sha256, metadata}.",
+)
+def metadata_command(adapter, fmt) -> None:
+    """Show ADAPTER's adapter.metadata.json and check it against the folder.
+
+    Exits 2 when the metadata is missing or invalid (schema code-assistant/adapter-metadata@1),
+    1 when it contradicts the folder (another base in adapter_config.json, eval scores of other
+    weights, a failed audit, no weights), 0 otherwise. Dataset files missing on this machine are
+    notes, not problems.
+    """
+    import json
+
+    from .adapter_checks import check_adapter_dir
+    from .metadata_view import render_metadata
+
+    check = check_adapter_dir(adapter)
+    if fmt == "json":
+        click.echo(json.dumps(check.to_dict(), indent=2))
+    else:
+        click.echo(render_metadata(check), nl=False)
+    if not check.valid:
+        sys.exit(1)
+
+
+@cli.command("promote")
+@click.argument("adapter", type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--registry",
+    default="adapters/promoted.json",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The promoted-adapter registry (schema code-assistant/promoted-adapters@1), written "
+    "atomically; paths in it are relative to the current directory.",
+)
+@click.option(
+    "--repo",
+    default=".",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Where the thresholds come from ([tool.code-assistant.evals] or .code-assistant.toml).",
+)
+@click.option(
+    "--tolerance",
+    type=click.FloatRange(0, 1),
+    default=0.02,
+    show_default=True,
+    help="How much a suite's precision or recall may drop below the promoted adapter's "
+    "(overall scores may not drop at all).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Promote even though it scores below the promoted adapter (a rollback); needs --reason. "
+    "Thresholds and metadata checks are never overridden.",
+)
+@click.option("--reason", metavar="TEXT", help="Why --force: recorded in the registry.")
+def promote_command(adapter, registry, repo, tolerance, force, reason) -> None:
+    """Promote ADAPTER for its role (a specialist's name, verifier or style) in the registry.
+
+    Refused (exit 1, with the reasons and a per-suite table) when the eval scores are missing or
+    belong to other weights, fall below the configured thresholds, or fall below the adapter
+    promoted for the same role: overall precision or recall lower, any suite lower by more than
+    --tolerance, or a suite the promoted one was scored on missing or scored on other cases.
+    """
+    from pathlib import Path
+
+    from ..config import load_config
+    from .promote import decide, load_registry, promote, render_comparison
+
+    if force and not (reason or "").strip():
+        raise UserError("--force needs --reason TEXT (it is recorded in the registry)")
+    document = load_registry(registry)
+    evals = load_config(Path(repo)).evals
+    decision = decide(adapter, document, evals, tolerance, force=force, root=Path.cwd())
+    click.echo(render_comparison(decision), nl=False)
+    for note in decision.notes:
+        click.echo(f"note: {note}", err=True)
+    if not decision.accepted:
+        click.echo(
+            f"refused: {decision.metadata.name} is not promoted as {decision.key}:", err=True
+        )
+        for item in decision.reasons:
+            click.echo(f"  - {item}", err=True)
+        sys.exit(1)
+    if decision.already_promoted:
+        click.echo(f"{decision.metadata.name} is already the promoted {decision.key}", err=True)
+        return
+    for item in decision.overridden:
+        click.echo(f"forced past: {item}", err=True)
+    entry = promote(decision, document, registry, Path.cwd(), reason)
+    click.echo(f"promoted {entry['name']} as {decision.key} -> {registry}", err=True)
 
 
 # --- dataset commands: thin over training/{repo_scan,mine,build_sft,reviewer_sft,audit,pipeline}.py
@@ -482,6 +629,51 @@ def train_command(config_path, plan_only, resume, overwrite, skip_audit, **overr
     result = train(config, options, echo=lambda line: click.echo(line, err=True))
     if result is not None:
         click.echo(result.summary(), err=True)
+
+
+@cli.command("dashboard")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=7860,
+    show_default=True,
+    help="Port to serve on.",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on (only this machine by default; the page can start training).",
+)
+@click.option(
+    "--root",
+    default=".",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="The project whose data/, configs/, logs/ and adapters/ the dashboard shows.",
+)
+def dashboard_command(port: int, host: str, root: str) -> None:
+    """Serve the Gradio dashboard: dataset stats and build-sft, the audit, the environment and
+    training command, live training runs, eval summaries and adapters side by side.
+
+    Needs the dashboard extra (pip install 'code-assistant-lora[dashboard]'). No share link and
+    no telemetry; errors are logged to artifacts/code-assistant/dashboard-errors.log.
+    """
+    import os
+
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    try:
+        from .dashboard.app import serve
+    except ImportError as exc:
+        raise UserError(
+            f"the dashboard needs gradio ({exc.name or exc}): "
+            "pip install 'code-assistant-lora[dashboard]'"
+        ) from None
+    click.echo(f"dashboard for {os.path.abspath(root)} on http://{host}:{port}", err=True)
+    try:
+        serve(root, host=host, port=port)
+    except OSError as exc:  # the port is taken or the host is not an interface of this machine
+        raise UserError(f"cannot listen on {host}:{port}: {exc}", exit_code=3) from None
 
 
 def main(argv: list[str] | None = None) -> None:

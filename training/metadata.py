@@ -180,3 +180,15 @@ def hardware(device: str) -> dict:
         info.update(name=_cpu_name(), count=os.cpu_count())
     return info
 
+
+ADAPTER_WEIGHT_FILES = ("adapter_model.safetensors", "adapter_model.bin")
+
+
+def adapter_weights_sha256(adapter_dir: str | Path) -> str | None:
+    """SHA-256 of the adapter's weights file (None when it has none): `eval` records it, so
+    `promote` and `metadata` can tell when the scores belong to other weights."""
+    for name in ADAPTER_WEIGHT_FILES:
+        path = Path(adapter_dir) / name
+        if path.is_file():
+            return sha256_file(path)
+    return None

@@ -402,6 +402,63 @@ def test_command(
     sys.exit(outcome.exit_code)
 
 
+@cli.command("serve")
+@click.option(
+    "--base",
+    required=True,
+    metavar="MODEL",
+    help="Base model: a local directory or a hub id (loaded once).",
+)
+@click.option(
+    "--adapter",
+    "adapters",
+    multiple=True,
+    metavar="NAME=PATH",
+    help="A PEFT adapter served as model NAME (like vLLM's --lora-modules); repeatable. "
+    "A bare PATH is named after its folder.",
+)
+@click.option(
+    "--served-model-name",
+    metavar="NAME",
+    help="Model name of the base (adapters disabled) [default: the --base string, as vLLM does].",
+)
+@click.option(
+    "--load-in-4bit",
+    is_flag=True,
+    help="Quantize the base to nf4 with bitsandbytes (CUDA; works on the CPU too, slowly).",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to bind; anything but loopback is warned about (no TLS; set "
+    "CODE_ASSISTANT_API_KEY to require a bearer key).",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--max-new-tokens",
+    type=click.IntRange(min=1),
+    default=1024,
+    show_default=True,
+    help="Default and cap of max_tokens per request (1024 is the client's default request).",
+)
+def serve(base, adapters, served_model_name, load_in_4bit, host, port, max_new_tokens) -> None:
+    """Serve a base model and LoRA adapters over the OpenAI API (/v1/models, /v1/chat/completions,
+    /health), each adapter under its own model name, until Ctrl-C. Needs the train extra."""
+    from .training.serving import ServeOptions, serve_forever
+
+    options = ServeOptions(
+        base=base,
+        adapters=tuple(adapters),
+        served_model_name=served_model_name,
+        load_in_4bit=load_in_4bit,
+        host=host,
+        port=port,
+        max_new_tokens=max_new_tokens,
+    )
+    serve_forever(options, say=lambda line: click.echo(f"code-assistant serve: {line}", err=True))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become one line and exit 2; crashes leave a traceback log, exit 3."""
     try:
