@@ -217,3 +217,19 @@ def test_train_eval_runs_the_same_plugin(suites):
     assert "code-assistant reviewer eval" in completed.stdout
     summary = json.loads((suites.path / "logs" / "train-eval.json").read_text())
     assert summary["overall"]["cases"] == 2
+
+
+def test_train_eval_names_a_folder_without_reviewer_cases(tmp_path, capsys):
+    """Cases are collected only under reviewer_regression/: any other folder is a usage error, not
+    a silent 'no tests ran'."""
+    from code_assistant_lora.training.cli import main
+
+    (tmp_path / "suites" / "sql").mkdir(parents=True)
+    for target, message in (
+        (tmp_path / "suites", "not in or above a reviewer_regression/ folder"),
+        (tmp_path / "absent", "does not exist"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["eval", str(target)])
+        assert exit_info.value.code == 2
+        assert message in capsys.readouterr().err

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import GIT_ENV, GitRepo
+from git_repos import GIT_ENV, GitRepo
 from test_cli_review import PRIVATE_KEY
 
 pytest_plugins = ["pytester"]

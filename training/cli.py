@@ -113,6 +113,7 @@ def evaluate(target, suites, reviewer, endpoint, model, report, timeout, pytest_
         raise UserError(
             f"{target}: not an adapter folder; give the suites once (TARGET or --suites)"
         )
+    _check_suites(target or suites or DEFAULT_SUITES)
     args = [str(target or suites or DEFAULT_SUITES), "-p", "no:cacheprovider"]
     args += ["--assistant-reviewer", reviewer, "--assistant-model-timeout", str(timeout)]
     if endpoint:
@@ -122,6 +123,25 @@ def evaluate(target, suites, reviewer, endpoint, model, report, timeout, pytest_
     if report:
         args += ["--assistant-eval-report", report]
     sys.exit(int(pytest.main([*args, *pytest_args])))
+
+
+def _check_suites(path) -> None:
+    """The plugin collects cases only under a `reviewer_regression/` folder: say so, rather than
+    let pytest report that no tests ran."""
+    from pathlib import Path
+
+    resolved = Path(path).resolve()
+    if not resolved.exists():
+        raise UserError(f"{path}: no such suites folder or case file")
+    inside = "reviewer_regression" in resolved.parts
+    holding = resolved.is_dir() and any(
+        (resolved / sub / "reviewer_regression").is_dir() for sub in ("", "evals")
+    )
+    if not (inside or holding):
+        raise UserError(
+            f"{path}: not in or above a reviewer_regression/ folder; cases are collected only "
+            "from reviewer_regression/<suite>/*.yaml"
+        )
 
 
 @cli.command("metadata")

@@ -150,6 +150,28 @@ def _make_trainer(config, device, model, tokenizer, datasets: Datasets, callback
     return trainer
 
 
+def _check_answers_fit(config, tokenizer, datasets: Datasets, echo: Echo) -> None:
+    """Refuse a run where no answer fits in data.max_seq_length (it would train on nothing), and
+    say how many records are lost when only some do not fit."""
+    if config.data.loss == "all":
+        return
+    from .train_data import prompts_too_long
+
+    limit = config.data.max_seq_length
+    too_long = prompts_too_long(tokenizer, datasets.train, limit)
+    if len(too_long) == len(datasets.train):
+        raise UserError(
+            f"{config.data.train}: every record's prompt is at least data.max_seq_length={limit} "
+            f"tokens (shortest {min(too_long)}), so no answer would be trained; raise "
+            "data.max_seq_length or shorten the prompts"
+        )
+    if too_long:
+        echo(
+            f"warning: {len(too_long)} of {len(datasets.train)} training records have prompts of "
+            f"{limit}+ tokens and are skipped (no answer token fits data.max_seq_length={limit})"
+        )
+
+
 def _evaluated_last_step(state) -> bool:
     """From the trainer state, which every rank shares (our log lives on rank 0 only)."""
     return any("eval_loss" in h and h.get("step") == state.global_step for h in state.log_history)
@@ -181,6 +203,7 @@ def train(config: TrainConfig, options: RunOptions, echo: Echo) -> TrainResult |
     device = resolve_device(config)
     compute_dtype = resolve_compute_dtype(config, device)
     tokenizer = load_tokenizer(config)
+    _check_answers_fit(config, tokenizer, datasets, echo)
     model = load_model(config, device, compute_dtype)
 
     main = _is_main_process()

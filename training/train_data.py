@@ -100,3 +100,10 @@ def token_stats(tokenizer, conversations: list[list[dict]], max_seq_length: int)
         answer_tokens=answers,
         truncated=sum(1 for n in lengths if n > max_seq_length),
     )
+
+
+def prompts_too_long(tokenizer, conversations: list[list[dict]], max_seq_length: int) -> list[int]:
+    """Prompt lengths (tokens) of the records whose answer starts at or past max_seq_length:
+    truncation leaves no answer token to learn from, and TRL drops such records."""
+    lengths = (_token_count(tokenizer, m[:-1], generation_prompt=True) for m in conversations)
+    return [n for n in lengths if n >= max_seq_length]

@@ -12,7 +12,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from conftest import (
+from dashboard_fixtures import (
     CANARY,
     canary_record,
     curated_records,

@@ -25,7 +25,7 @@ from code_assistant_lora.training.dashboard.masking import mask_text, mask_value
 from code_assistant_lora.training.dashboard.run_process import TrainingProcess
 from code_assistant_lora.training.environment import CPU_CONFIG, GPU_CONFIG, accelerate_config
 from code_assistant_lora.training.train_config import load_config
-from conftest import (
+from dashboard_fixtures import (
     CANARY,
     canary_record,
     curated_records,

@@ -260,6 +260,19 @@ def test_malformed_records_and_missing_files_exit_2(tiny_model, tmp_path, train_
     assert not (tmp_path / "out").exists()
 
 
+def test_prompts_longer_than_max_seq_length_are_refused_not_trained_on(
+    tiny_model, dataset, tmp_path, train_cli
+):
+    """TRL silently drops records whose answer is truncated away; with none left, say why."""
+    train, evaluation = dataset
+    mapping = tiny_config(tiny_model, train, evaluation, tmp_path / "out")
+    mapping["data"]["max_seq_length"] = 16
+    result = train_cli("train", "--config", write_config(tmp_path / "c.yaml", mapping))
+    assert result.code == 2, result.err
+    assert "data.max_seq_length=16" in result.err and "no answer would be trained" in result.err
+    assert not (tmp_path / "out" / "adapter.metadata.json").exists()
+
+
 def test_failed_audit_refuses_to_train(tiny_model, dataset, tmp_path, train_cli):
     leaked = tmp_path / "eval.jsonl"
     leaked.write_text(dataset[0].read_text().splitlines()[0] + "\n")  # a train record in eval
