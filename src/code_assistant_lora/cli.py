@@ -26,6 +26,20 @@ def _log_crash(exc: BaseException) -> str:
     return str(target)
 
 
+def repo_option(help_text: str):
+    """`--repo PATH` (default: the current directory), worded for the command."""
+    return click.option(
+        "--repo", default=".", show_default=True, type=click.Path(file_okay=False), help=help_text
+    )
+
+
+out_option = click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Artifact directory [default: REPO/artifacts/code-assistant].",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="code-assistant")
 def cli() -> None:
@@ -37,13 +51,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option(
-    "--repo",
-    default=".",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Repository to review.",
-)
+@repo_option("Repository to review.")
 @click.option(
     "--base",
     help="Review the changes on --head since its merge base with this ref (what a PR shows).",
@@ -61,11 +69,7 @@ def cli() -> None:
     show_default=True,
     help="What to print on stdout. review.json is always written.",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    help="Artifact directory [default: REPO/artifacts/code-assistant].",
-)
+@out_option
 @click.option(
     "--fail-on",
     type=click.Choice(SEVERITIES),
@@ -152,13 +156,7 @@ def review(
 
 
 @cli.command()
-@click.option(
-    "--repo",
-    default=".",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Repository to plan the change in.",
-)
+@repo_option("Repository to plan the change in.")
 @click.option("--task", help="What to change, in words (a commit message or an issue works).")
 @click.option(
     "--task-file", help="Read the task from this file ('-' reads stdin) instead of --task."
@@ -175,11 +173,7 @@ def review(
     show_default=True,
     help="How many ranked code files go into the context.",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    help="Artifact directory [default: REPO/artifacts/code-assistant].",
-)
+@out_option
 @click.option(
     "--rerank",
     type=click.Choice(["none", "dense", "auto"]),
@@ -329,13 +323,7 @@ def list_rules(fmt: str) -> None:
     "test",
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
-@click.option(
-    "--repo",
-    default=".",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Repository whose tests to run.",
-)
+@repo_option("Repository whose tests to run.")
 @click.option(
     "--base",
     help="Select for the changes since the merge base with this ref (with --head: HEAD's range; "
@@ -358,11 +346,7 @@ def list_rules(fmt: str) -> None:
     show_default=True,
     help="Seconds before a hanging test command is killed (reported as a timeout).",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    help="Artifact directory [default: REPO/artifacts/code-assistant].",
-)
+@out_option
 @click.option(
     "--record",
     is_flag=True,
