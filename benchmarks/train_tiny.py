@@ -27,33 +27,15 @@ from pathlib import Path
 PROJECT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(PROJECT / "tests"), str(PROJECT / "tests" / "training")]
 
-from tiny_model import build_tiny_model  # noqa: E402
+from tiny_model import build_tiny_model, save_llama  # noqa: E402
 from train_data_factory import tiny_config, write_config, write_dataset  # noqa: E402
 
 
 def build_small_model(tiny: Path, target: Path) -> Path:
-    """The tiny model's tokenizer under a wider, deeper Llama."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    """The tiny model's tokenizer under a wider, deeper Llama (4 layers, hidden 256, MLP 688)."""
+    from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(tiny)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=256,
-        intermediate_size=688,
-        num_hidden_layers=4,
-        num_attention_heads=4,
-        num_key_value_heads=4,
-        max_position_embeddings=2048,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        tie_word_embeddings=True,
-    )
-    torch.manual_seed(0)
-    LlamaForCausalLM(config).save_pretrained(target)
-    tokenizer.save_pretrained(target)
-    return target
+    return save_llama(AutoTokenizer.from_pretrained(tiny), target, 256, 688, 4)
 
 
 def run(model: Path, data: tuple[Path, Path], work: Path, label: str, steps: int, quant: str):

@@ -20,7 +20,7 @@ def _corpus() -> list[str]:
 
 def build_tiny_model(target: Path, vocab_size: int = 400) -> Path:
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast
 
     specials = ["<unk>", "<s>", "</s>", "<pad>"]
     bpe = Tokenizer(models.BPE(unk_token="<unk>"))
@@ -37,21 +37,30 @@ def build_tiny_model(target: Path, vocab_size: int = 400) -> Path:
         pad_token="<pad>",
     )
     tokenizer.chat_template = CHAT_TEMPLATE
+    return save_llama(tokenizer, target)
+
+
+def save_llama(
+    tokenizer, target: Path, hidden: int = 32, intermediate: int = 64, layers: int = 2
+) -> Path:
+    """A randomly initialised Llama of the given size over TOKENIZER, saved with both in TARGET
+    (the benchmarks widen it; the tests keep the tiny default)."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=2,
+        hidden_size=hidden,
+        intermediate_size=intermediate,
+        num_hidden_layers=layers,
+        num_attention_heads=max(2, hidden // 64),
+        num_key_value_heads=max(2, hidden // 64),
         max_position_embeddings=8192,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
         tie_word_embeddings=True,
     )
-    import torch
-
     torch.manual_seed(0)
     LlamaForCausalLM(config).save_pretrained(target)
     tokenizer.save_pretrained(target)
