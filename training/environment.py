@@ -98,6 +98,17 @@ def accelerate_config(root: str | Path = ".") -> str | None:
     return str(preferred[0].relative_to(root))
 
 
+def training_command(config: str, gpus: int, accelerate: str | None = None) -> list[str]:
+    """The command a person runs (from the project root) to train with CONFIG on GPUS devices:
+    one process with zero or one GPU, `accelerate launch` with one process per GPU on several."""
+    train = ["train", "--config", config]
+    if gpus <= 1:
+        return ["code-assistant-train", *train]
+    launch = ["accelerate", "launch"]
+    launch += ["--config_file", accelerate] if accelerate else ["--multi_gpu"]
+    return [*launch, "--num_processes", str(gpus), "--module", TRAIN_MODULE, *train]
+
+
 def recommendation(gpus: int, nf4_works: bool, root: str | Path = ".") -> dict:
     """The training command for this machine: plain LoRA on the CPU with no GPU, QLoRA in one
     process on one GPU, QLoRA under `accelerate launch` (one process per GPU) on several."""
@@ -108,15 +119,11 @@ def recommendation(gpus: int, nf4_works: bool, root: str | Path = ".") -> dict:
             "why": "no CUDA device: plain LoRA in fp32 on the CPU (slow; small models and smoke runs)",
             "command": shlex.join(command),
         }
-    train = ["train", "--config", GPU_CONFIG]
     if gpus == 1:
-        command = ["code-assistant-train", *train]
+        command = training_command(GPU_CONFIG, gpus)
         mode, why = "qlora", "one CUDA device: QLoRA (nf4 base, bf16 compute) in one process"
     else:
-        accelerate = accelerate_config(root)
-        launch = ["accelerate", "launch"]
-        launch += ["--config_file", accelerate] if accelerate else ["--multi_gpu"]
-        command = [*launch, "--num_processes", str(gpus), "--module", TRAIN_MODULE, *train]
+        command = training_command(GPU_CONFIG, gpus, accelerate_config(root))
         mode, why = "qlora-multi-gpu", f"{gpus} CUDA devices: one process per GPU"
     advice = {"mode": mode, "why": why, "command": shlex.join(command)}
     if not nf4_works:

@@ -23,7 +23,12 @@ from code_assistant_lora.training.dashboard import (
 )
 from code_assistant_lora.training.dashboard.masking import mask_text, mask_value
 from code_assistant_lora.training.dashboard.run_process import TrainingProcess
-from code_assistant_lora.training.environment import CPU_CONFIG, GPU_CONFIG, accelerate_config
+from code_assistant_lora.training.environment import (
+    CPU_CONFIG,
+    GPU_CONFIG,
+    accelerate_config,
+    training_command,
+)
 from code_assistant_lora.training.train_config import load_config
 from dashboard_fixtures import (
     CANARY,
@@ -393,19 +398,19 @@ def test_find_runs_newest_first(tmp_path):
 
 
 def test_training_command_for_each_machine(tmp_path):
-    assert launch.training_command(CPU_CONFIG, 0) == [
+    assert training_command(CPU_CONFIG, 0) == [
         "code-assistant-train", "train", "--config", "configs/train.cpu-lora.yaml",
     ]  # fmt: skip
-    assert launch.training_command(GPU_CONFIG, 1)[0] == "code-assistant-train"
-    assert launch.shell_line(launch.training_command(GPU_CONFIG, 4)) == (
+    assert training_command(GPU_CONFIG, 1)[0] == "code-assistant-train"
+    assert launch.shell_line(training_command(GPU_CONFIG, 4)) == (
         "accelerate launch --multi_gpu --num_processes 4 --module "
         "code_assistant_lora.training.cli train --config configs/train.qlora.yaml"
     )
-    command = launch.training_command(GPU_CONFIG, 2, accelerate_config(PROJECT))
+    command = training_command(GPU_CONFIG, 2, accelerate_config(PROJECT))
     assert command[2:4] == ["--config_file", "configs/accelerate/multi_gpu.yaml"]
     runnable = launch.runnable_command(command)
     assert runnable[:3] == [sys.executable, "-m", "accelerate.commands.launch"]
-    assert launch.runnable_command(launch.training_command(CPU_CONFIG, 0))[:3] == [
+    assert launch.runnable_command(training_command(CPU_CONFIG, 0))[:3] == [
         sys.executable, "-m", "code_assistant_lora.training.cli",
     ]  # fmt: skip
 

@@ -20,7 +20,7 @@ import gradio as gr
 import pandas as pd
 
 from ...errors import UserError
-from ..environment import CPU_CONFIG, accelerate_config
+from ..environment import CPU_CONFIG, accelerate_config, training_command
 from ..train_config import load_config
 from . import (
     adapters_view,
@@ -462,7 +462,7 @@ def build_app(root: str | Path = ".") -> gr.Blocks:
                 return ""
             settings = load_config(resolve(config))
             count = gpu_count()
-            command = launch.training_command(str(config), count, accelerate_config(root))
+            command = training_command(str(config), count, accelerate_config(root))
             lines = [
                 f"Command on this machine ({count} CUDA device(s)):",
                 "",
@@ -492,7 +492,7 @@ def build_app(root: str | Path = ".") -> gr.Blocks:
                 raise UserError("pick a training config first")
             settings = load_config(resolve(config))
             count = gpu_count()
-            command = launch.training_command(str(config), count, accelerate_config(root))
+            command = training_command(str(config), count, accelerate_config(root))
             if count == 0 and launch.needs_gpu(settings):
                 raise UserError(
                     f"{config} needs a CUDA GPU and none is visible: run "

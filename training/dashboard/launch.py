@@ -36,16 +36,6 @@ def find_configs(root: str | Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in found if p.is_file())
 
 
-def training_command(config: str, gpus: int, accelerate: str | None = None) -> list[str]:
-    """The command a person runs (from the project root) to train with `config` here."""
-    train = ["train", "--config", config]
-    if gpus <= 1:
-        return ["code-assistant-train", *train]
-    launch = ["accelerate", "launch"]
-    launch += ["--config_file", accelerate] if accelerate else ["--multi_gpu"]
-    return [*launch, "--num_processes", str(gpus), "--module", TRAIN_MODULE, *train]
-
-
 def runnable_command(command: list[str]) -> list[str]:
     """The same command through this interpreter (works without the scripts on PATH)."""
     if command[0] == "code-assistant-train":
