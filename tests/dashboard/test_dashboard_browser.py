@@ -164,6 +164,7 @@ def test_data_build_and_audit_through_the_page(page, project, tmp_path):
     expect(page.get_by_label("Dataset files to audit", exact=False)).to_have_value(str(curated))
     page.locator("#audit-button").click()
     expect(page.locator("#audit-status")).to_contain_text("audit FAILED", timeout=TIMEOUT_MS)
+    assert page.locator("#audit-status").inner_text().count("audit FAILED") == 1
     violations = page.locator("#audit-violations")
     row = violations.get_by_role("row").filter(has_text="AWS Access Key")
     for cell in ("secret", str(curated), "13", "messages[1].content line 5"):

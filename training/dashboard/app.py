@@ -429,8 +429,8 @@ def build_app(root: str | Path = ".") -> gr.Blocks:
                     (done, total) if total else None, desc=label
                 ),
             )
-            verdict = "passed" if view.result.passed else "FAILED"
-            status = f"**audit {verdict}**: {_escape(view.summary)} (audit.json: `{view.path}`)"
+            verdict, _, detail = view.summary.partition(": ")  # "audit FAILED: 13 records ..."
+            status = f"**{_escape(verdict)}**: {_escape(detail)} (audit.json: `{view.path}`)"
             return (
                 status,
                 _frame(view.checks, ["check", "failures", "status"]),
