@@ -14,20 +14,15 @@ hooks, no signing), so the repository is the same on every machine.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
+from fixture_git import identity, run_git
+
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "demo_repo"
 FEATURE_BRANCH = "feature/invoice-export"
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "Demo Developer",
-    "GIT_AUTHOR_EMAIL": "dev@example.com",
-    "GIT_COMMITTER_NAME": "Demo Developer",
-    "GIT_COMMITTER_EMAIL": "dev@example.com",
-}
+IDENTITY = identity("Demo Developer")
 # The feature branch's commits: message and the path prefixes each takes (the last takes the rest).
 FEATURE_COMMITS = (
     ("Export invoices to CSV and notify the accounting webhook", ("invoice_service/",)),
@@ -41,27 +36,7 @@ class DemoError(Exception):
 
 
 def git(dest: Path, *args: str, date: str | None = None) -> str:
-    env = {
-        **os.environ,
-        **IDENTITY,
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_TERMINAL_PROMPT": "0",
-    }
-    for key in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
-        env.pop(key, None)
-    if date:
-        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = date
-    result = subprocess.run(
-        ["git", "-c", "commit.gpgsign=false", "-c", "core.autocrlf=false", *args],
-        cwd=dest,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
-    return result.stdout.strip()
+    return run_git(dest, IDENTITY, *args, date=date)
 
 
 def commit(dest: Path, message: str, date: str) -> None:
