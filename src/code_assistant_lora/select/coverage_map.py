@@ -125,6 +125,7 @@ class CoverageMap:
         entry = self.files.get(changed.path)
         if entry is None or changed.old is None or entry.get("blob") != blob_id(changed.old):
             return None
+        from .graph import reach
 
         old_text = changed.old.decode("utf-8", "replace")
         new_text = graph.texts.get(changed.path, "")
@@ -149,7 +150,8 @@ class CoverageMap:
             if hit is None:
                 continue
             del static[node]
-            statically = _static_tests(graph, {node: "changed"}, is_test)
+            result = reach(graph, {node: "changed"})
+            statically = _static_tests(graph, result, is_test)
             lines = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in spans)
             for test_id in sorted(hit):
                 path, name = _key(self.tests[test_id])
@@ -181,11 +183,12 @@ def _within(path: str, name: str, statically: set) -> bool:
     return False
 
 
-def _static_tests(graph, seeds: dict, is_test) -> set[tuple[str, str | None, str]]:
-    from .engine import _static_selection
+def _static_tests(graph, result, is_test) -> set[tuple[str, str | None, str]]:
+    from .engine import _collect, _Collected
 
-    tests = _static_selection(graph, seeds, is_test, "", set())
-    return {(t.path, t.name, t.scope) for t in tests}
+    out = _Collected()
+    _collect(graph, result, is_test, "", out)
+    return {(t.path, t.name, t.scope) for t in out.tests.values()}
 
 
 def _hunks(old: str, new: str) -> list[tuple[int, int, int, int]]:

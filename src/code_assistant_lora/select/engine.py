@@ -228,11 +228,12 @@ def select_tests(
             static_seeds, narrowed_tests = narrowed
             for test in narrowed_tests:
                 out.add(test)
+            result = reach(graph, static_seeds) if static_seeds else None
         else:
-            static_seeds = seeds
-        if static_seeds:
-            for test in _static_selection(graph, static_seeds, is_test, changed.path, touched):
-                out.add(test)
+            result = reach(graph, seeds)
+        if result is not None:
+            touched.update(n[1] for n in result.parent if n[0] in ("u", "b"))
+            _collect(graph, result, is_test, changed.path, out)
         found = len(out) - before
         if (
             not is_test(changed.path)
@@ -290,57 +291,6 @@ def select_tests(
         touched_modules=frozenset(touched),
         coverage=coverage_used,
     )
-
-
-def _static_selection(
-    graph: PythonGraph, seeds: dict[Node, str], is_test, changed_path: str, touched: set[str]
-) -> list[SelectedTest]:
-    """The tests the graph reaches from `seeds`, in two views that are each safe alone: one
-    where a method is reached through its class (a method only runs on an object made by code
-    naming the class), one where it is reached through its name (a method only runs when code
-    spells its name). A test that runs the changed method satisfies both, so only the tests in
-    both views are kept, each with the reason the name view gives (it says which call leads
-    there). Methods the name view cannot place are kept with their class in both."""
-    views = []
-    for name_matching in (True, False):
-        graph.name_matching = name_matching
-        result = reach(graph, seeds)
-        touched.update(n[1] for n in result.parent if n[0] in ("u", "b"))
-        collected = _Collected()
-        _collect(graph, result, is_test, changed_path, collected)
-        views.append(list(collected.tests.values()))
-    graph.name_matching = True
-    by_name, by_class = views
-    return _intersect(by_name, by_class)
-
-
-def _covers(outer: SelectedTest, inner: SelectedTest) -> bool:
-    """Whether every test `inner` selects is also selected by `outer`."""
-    if outer.scope == "suite":
-        return True
-    if outer.scope == "directory":
-        return inner.scope != "suite" and inner.path.startswith(outer.path)
-    if outer.path != inner.path or inner.scope in ("suite", "directory"):
-        return False
-    if outer.scope == "file":
-        return True
-    if inner.scope == "file" or not outer.name or not inner.name:
-        return False
-    return inner.name == outer.name or inner.name.startswith(outer.name + ".")
-
-
-def _intersect(by_name: list[SelectedTest], by_class: list[SelectedTest]) -> list[SelectedTest]:
-    """Tests selected by both views: for each pair that overlaps, the narrower scope (scopes
-    nest: directory, file, class, test), with the name view's reason."""
-    out: dict[tuple, SelectedTest] = {}
-    for named in by_name:
-        for other in by_class:
-            if _covers(other, named):
-                out.setdefault((named.path, named.name, named.scope), named)
-            elif _covers(named, other):
-                narrowed = replace(other, reason=named.reason)
-                out.setdefault((other.path, other.name, other.scope), narrowed)
-    return list(out.values())
 
 
 def _imported_modules(old: bytes | None) -> tuple[str, ...]:
@@ -527,9 +477,7 @@ def _describe(graph: PythonGraph, node: Node) -> str:
     if kind == "a":
         return f"{graph.names.get(node[1], node[1])} (module object)"
     if kind == "attr":
-        return "a computed attribute name" if node[1] == "*" else f".{node[1]}"
-    if kind == "all":
-        return f"any method of {graph.names.get(node[1], node[1])}.{node[2]} (computed name)"
+        return f".{node[1]}"
     return "dynamic lookup"
 
 
@@ -538,13 +486,6 @@ def _reason(graph: PythonGraph, result: Reach, node: Node, changed_path: str) ->
     if len(chain) == 1:
         return "changed"
     names = [_describe(graph, n) for n in chain]
-    for index, (node, toward) in enumerate(zip(chain, chain[1:], strict=False)):
-        # a method kept with its class: say why, where the walk steps from it to the class
-        if node[0] == "u" and toward[0] == "u" and toward[1] == node[1]:
-            if toward[2].rpartition(".")[0] == node[2]:
-                why = graph.fold_reason(node[1], toward[2])
-                if why not in (None, "test"):
-                    names[index] += f" (whole class: {why})"
     if len(names) > _MAX_HOPS:
         names = names[:2] + ["..."] + names[-(_MAX_HOPS - 3) :]
     return f"imports {changed_path} via {' -> '.join(names)}"

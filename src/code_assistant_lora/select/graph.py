@@ -22,69 +22,12 @@ from pathlib import PurePosixPath
 
 from .source import MODULE, ModuleSummary, Unit, summarize
 
-Node = tuple  # ("u", path, qualname) | ("b", path) | ("a", path) | ("x", name) | ("attr", name)
-# | ("all", path, class): any method of the class, reached by a computed name on `self`
+Node = tuple  # ("u", path, qualname) | ("b", path) | ("a", path) | ("x", name)
 
 # Files that may import modules by computed name, found by text before they are parsed.
 _DYNAMIC_IMPORT_TEXT = re.compile(r"import_module|__import__|sys\.modules")
 _WORD = "A-Za-z0-9_"
 _CONSTRUCTION = ("__new__", "__init__", "__post_init__", "__attrs_post_init__")
-# Files that may look attributes up by computed name, found by text before they are parsed.
-_DYNAMIC_ATTRIBUTE_TEXT = re.compile(
-    r"getattr|setattr|hasattr|delattr|attrgetter|methodcaller|__getattribute__|__dict__"
-    r"|vars\(|dir\(|getmembers"
-)
-# Method names that code outside the repository calls by convention on any object handed to it
-# (file-likes, mappings, generators driven by `yield from`, time zones, pytest plugins): such a
-# method may run without its name being spelled in the repository, so it stays with its class.
-PROTOCOL_METHODS = frozenset(
-    {
-        "keys",
-        "items",
-        "values",
-        "get",
-        "read",
-        "read1",
-        "readline",
-        "readlines",
-        "readinto",
-        "write",
-        "writelines",
-        "flush",
-        "close",
-        "fileno",
-        "seek",
-        "tell",
-        "truncate",
-        "readable",
-        "writable",
-        "seekable",
-        "isatty",
-        "send",
-        "throw",
-        "utcoffset",
-        "dst",
-        "tzname",
-        "fromutc",
-    }
-)
-# Bases outside the repository whose own code calls no method of a subclass except those it
-# defines itself (overrides) and dunders: builtin types and exceptions, and the datetime types.
-_INERT_BASE_MODULES = ("builtins", "datetime")
-_TEST_HOOKS = frozenset(
-    {
-        "setup",
-        "teardown",
-        "setup_method",
-        "teardown_method",
-        "setup_class",
-        "teardown_class",
-        "setup_function",
-        "teardown_function",
-        "setup_module",
-        "teardown_module",
-    }
-)
 
 
 def module_names(paths: Iterable[str], exists: Callable[[str], bool]) -> dict[str, str]:
@@ -121,10 +64,6 @@ class PythonGraph:
         self._lookups: dict[tuple[str, str], list] = {}
         self._closed: dict[tuple[str, str], bool] = {}
         self._conftest_cache: dict[tuple[str, str], list[tuple[str, str]]] = {}
-        self._fold_reasons: dict[tuple[str, str], str | None] = {}
-        # off: every method stays with its class (the class-level view); on: methods that may
-        # be are matched by name (see `fold_reason`). Selection intersects the two views.
-        self.name_matching = True
         paths = list(self.texts)
         self.names = module_names(paths, lambda p: p in self.texts)
         for path, name in self.names.items():
@@ -385,17 +324,6 @@ class PythonGraph:
                         out.append((source, target))
             if "globals" in unit.flags:
                 out.append((source, ("a", path)))
-            out += [(source, ("attr", name)) for name in unit.attrs]
-            if "dynamic-attr" in unit.flags:
-                out.append((source, ("attr", "*")))
-            if "dynamic-self" in unit.flags:
-                if unit.kind == "method":
-                    # `self` may be a subclass instance, and a base's method may be inherited:
-                    # any method of the class or its bases (a subclass's method marks both)
-                    owner = unit.name.rsplit(".", 1)[0]
-                    out += [(source, ("all", *b)) for b in self.lineage(path, owner)]
-                else:
-                    out.append((source, ("attr", "*")))
             if "dynamic-import" in unit.flags:
                 named = {t for s in unit.strings for t in re.findall(r"[A-Za-z_]\w*", s)}
                 packages = (named & self.top_packages) or {"*"}
@@ -406,18 +334,16 @@ class PythonGraph:
                         out.append((source, fixture))
             if unit.kind == "class":
                 out += self._construction(path, unit)
-                for flag in unit.flags:
-                    if flag.startswith("member:"):
-                        out.append((source, ("u", path, f"{unit.name}.{flag[7:]}")))
             if unit.kind in ("function", "method"):
                 call = ("call", path, unit.name)
                 for ref in dict.fromkeys(unit.calls):
                     out += [(call, t) for t in self.resolve(path, ref, unit.name)]
             if unit.kind == "method":
                 owner = unit.name.rsplit(".", 1)[0]
+                leaf = unit.name.rsplit(".", 1)[1]
                 if testish:
                     out.append((source, ("u", path, owner)))
-                if self.fold_reason(path, unit.name) not in (None, "test"):
+                if self._folded(path, owner, leaf, unit, testish):
                     out.append((("u", path, owner), source))
         for imp in summary.imports:
             if imp.name is None:
@@ -449,9 +375,8 @@ class PythonGraph:
         anything, so such classes stay whole."""
         define, new = ("def", path, unit.name), ("new", path, unit.name)
         out: list[tuple[Node, Node]] = [(new, define)]
-        if "escapes" in unit.flags or not self.metaclass_known(path, unit):
-            # may do anything with the class when it is defined: the whole class, at import
-            return out + [(define, ("u", path, unit.name)), (("b", path), ("u", path, unit.name))]
+        if "escapes" in unit.flags:
+            return out + [(define, ("u", path, unit.name))]
         for ref in unit.refs:
             marker = "{}" if ref in unit.bases else ""
             out += [(define, t) for t in self.resolve(path, ref + marker, unit.name)]
@@ -467,113 +392,15 @@ class PythonGraph:
             out.append((new, ("u", path, unit.name)))
         return out
 
-    def fold_reason(self, path: str, qualname: str) -> str | None:
-        """Why a method belongs to its class as a whole, or None when it is reached by its name.
-
-        A method whose name is only ever looked up as spelled (`obj.peek()`, `getattr(obj,
-        "peek")`, `mock.patch.object(C, "peek")`) affects exactly the code that spells it, which
-        is what name matching finds (`.peek` on any object: no type inference needed). Everything
-        else stays with its class, whose users are found through the class name: a method can
-        only run on an object made by code that names its class (or a subclass). That covers
-        dunders (called by operators and protocols), names outside code calls by convention
-        (`PROTOCOL_METHODS`), methods of classes with a metaclass or a registering decorator, of
-        classes with a base outside the repository that may call any method (only builtin types
-        and the datetime types are known not to, and then only their own method names count),
-        name-mangled methods, and in test code the tests' framework hooks and fixtures. "test"
-        marks a test method (selected by itself)."""
-        key = (path, qualname)
-        if key not in self._fold_reasons:
-            self._fold_reasons[key] = self._fold_reason(path, qualname)
-        found = self._fold_reasons[key]
-        if found is None and not self.name_matching:
-            return "class-level view"
-        return found
-
-    def _fold_reason(self, path: str, qualname: str) -> str | None:
-        owner, _, leaf = qualname.rpartition(".")
-        units = self.summary(path).units
-        unit, klass = units.get(qualname), units.get(owner)
-        if unit is None or klass is None:
-            return "not a method of a top-level class"
-        testish = self.test_file(path) or path.endswith("conftest.py")
-        if testish and leaf.startswith("test"):
-            return "test"
-        if leaf.startswith("__"):
-            return "dunder method" if leaf.endswith("__") else "name-mangled method"
-        if (
-            leaf in PROTOCOL_METHODS
-            or leaf.startswith("pytest_")
-            or (leaf.startswith("_") and leaf.endswith("_"))
-        ):
-            return f"`{leaf}` is called by convention outside the repository"
-        if "escapes" in klass.flags:
-            return f"{owner} has a metaclass or a registering decorator"
-        if not self.metaclass_known(path, klass):
-            return f"the metaclass of {owner} is not repository code"
-        if "escapes" in unit.flags or "fixture" in unit.flags:
-            return "decorated: it may be registered or called by name"
+    def _folded(self, path: str, owner: str, leaf: str, unit: Unit, testish: bool) -> bool:
+        """Whether a method belongs to its class as a whole. Every method of code under test
+        does: a method can only run on an object that some code made by naming its class (or a
+        subclass, which names it as a base), so whoever depends on that code depends on the
+        class and all its methods. Matching attribute names instead would tie `dt.replace()` to
+        every `replace` method in the repository. In test code only the tests stay apart."""
         if testish:
-            # a helper's name is often a library function's too (`self.gettz`, `tz.gettz`):
-            # helpers stay with their test class, as the fixtures and framework hooks must
-            if leaf in _TEST_HOOKS or leaf in _unittest_names():
-                return "a test framework hook"
-            return "a helper method of test code"
-        for base_path, base in self.lineage(path, owner):
-            base_unit = self.summary(base_path).units.get(base)
-            if base_unit is not None and "escapes" in base_unit.flags:
-                return f"{base} has a metaclass or a registering decorator"
-            if base_unit is not None and not self.metaclass_known(base_path, base_unit):
-                return f"the metaclass of {base} is not repository code"
-            for dotted in base_unit.bases if base_unit is not None else ():
-                if any(
-                    t[0] == "u" and self._is_class(t) for t in self._walk_ref(base_path, dotted)
-                ):
-                    continue
-                if testish and dotted.rsplit(".", 1)[-1] == "TestCase":
-                    continue  # unittest: its own method names are the hooks, checked above
-                names = self._inert_base_names(base_path, dotted)
-                if names is None:
-                    return f"base {dotted} of {base} is not repository code"
-                if leaf in names:
-                    return f"overrides {dotted}.{leaf}"
-        return None
-
-    def metaclass_known(self, path: str, klass: Unit) -> bool:
-        """No metaclass, or one that is a repository class (whose own code the graph reads: it
-        can only call a method of the class by spelling its name)."""
-        for flag in klass.flags:
-            if flag.startswith("metaclass:"):
-                targets = self._walk_ref(path, flag[10:])
-                if any(t[0] != "u" for t in targets) or not any(self._is_class(t) for t in targets):
-                    return False
+            return not leaf.startswith("test")
         return True
-
-    def _inert_base_names(self, path: str, dotted: str) -> frozenset[str] | None:
-        """The attribute names of a known inert base (see `_INERT_BASE_MODULES`), else None."""
-        head, _, rest = dotted.partition(".")
-        module, name = "builtins", dotted
-        for imp in self.summary(path).imports:
-            if imp.local == head:
-                if imp.name is None:
-                    module, name = imp.module, rest
-                else:
-                    module, name = imp.module, ".".join(filter(None, [imp.name, rest]))
-                break
-        if module not in _INERT_BASE_MODULES or not name or "." in name:
-            return None
-        return _base_names(module, name)
-
-    def is_method(self, node: Node) -> bool:
-        if node[0] != "u" or "." not in node[2]:
-            return False
-        unit = self.summary(node[1]).units.get(node[2])
-        return unit is not None and unit.kind == "method"
-
-    def matched_by_name(self, node: Node) -> bool:
-        """A method node reached by its name rather than through its class."""
-        if node[0] != "u" or "." not in node[2] or node[1] not in self.texts:
-            return False
-        return self.fold_reason(node[1], node[2]) is None
 
     def fixtures(self, path: str, name: str, qualname: str) -> list[Node]:
         """Fixture definitions a parameter may request: in the module (and its class), then in
@@ -627,32 +454,7 @@ class Reach:
             out.append(nxt)
 
 
-def _unittest_names() -> frozenset[str]:
-    global _UNITTEST_NAMES
-    if _UNITTEST_NAMES is None:
-        import unittest
-
-        _UNITTEST_NAMES = frozenset(dir(unittest.TestCase)) | {"asyncSetUp", "asyncTearDown"}
-    return _UNITTEST_NAMES
-
-
-_UNITTEST_NAMES: frozenset[str] | None = None
-_BASE_NAMES: dict[tuple[str, str], frozenset[str] | None] = {}
-
-
-def _base_names(module: str, name: str) -> frozenset[str] | None:
-    key = (module, name)
-    if key not in _BASE_NAMES:
-        import importlib
-
-        found = getattr(importlib.import_module(module), name, None)
-        _BASE_NAMES[key] = frozenset(dir(found)) if isinstance(found, type) else None
-    return _BASE_NAMES[key]
-
-
 def _token_of(node: Node, graph: PythonGraph) -> str | None:
-    if node[0] == "attr":
-        return None if node[1] == "*" else node[1]
     if node[0] in ("u", "new", "def", "call"):
         return node[2].rsplit(".", 1)[-1]
     if node[0] in ("b", "a"):
@@ -704,18 +506,8 @@ def reach(
             if stopped:
                 return Reach(parent, loaded)
             node = queue.pop()
-            if node[0] in ("u", "b", "a", "all") and node[1] not in loaded:
+            if node[0] in ("u", "b", "a") and node[1] not in loaded:
                 load(node[1])
-            if graph.is_method(node):
-                # code in its class family that picks a method off `self` by a computed name
-                for base_path, base in graph.lineage(node[1], node[2].rsplit(".", 1)[0]):
-                    mark(("all", base_path, base), node)
-                if graph.matched_by_name(node):
-                    # whoever spells its name, and whoever computes attribute names
-                    mark(("attr", node[2].rsplit(".", 1)[1]), node)
-                    mark(("attr", "*"), node)
-            if node == ("attr", "*"):
-                pending_patterns.append(_DYNAMIC_ATTRIBUTE_TEXT)
             for dependent in dependents.get(node, ()):
                 mark(dependent, node)
             token = _token_of(node, graph)

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-SUMMARY_VERSION = 6
+SUMMARY_VERSION = 5
 MODULE = "<module>"
 MAX_STRINGS = 64
 MAX_STRING_LEN = 300
@@ -77,14 +76,6 @@ PURE_DECORATORS = frozenset(
 )
 
 _NESTED = "\x00"
-_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# Calls that read or write an attribute whose name is an argument (`getattr(obj, name)`).
-_NAMED_ATTRIBUTE_CALLS = frozenset(
-    {"getattr", "setattr", "hasattr", "delattr", "getattr_static", "__getattribute__"}
-)
-# Calls that look attributes up by names given as their arguments, or enumerate them.
-_ATTRIBUTE_NAME_CALLS = frozenset({"attrgetter", "methodcaller"})
-_REFLECTION_CALLS = frozenset({"vars", "dir", "getmembers", "getmembers_static"})
 _QUALIFIED_CALLS = frozenset(
     {("importlib", "importlib.import_module"), ("builtins", "builtins.exec")}
 )
@@ -134,9 +125,6 @@ class Unit:
     bases: tuple[str, ...] = ()
     body_start: int = 0
     calls: tuple[str, ...] = ()  # refs made by the body itself, not by functions nested in it
-    # attribute names it reads or writes (`obj.peek`) and identifiers in its strings
-    # (`getattr(obj, "peek")`, doctest lines of docstrings): methods are matched by these names
-    attrs: tuple[str, ...] = ()
 
     def to_list(self) -> list:
         return [
@@ -151,12 +139,11 @@ class Unit:
             list(self.bases),
             self.body_start,
             list(self.calls),
-            list(self.attrs),
         ]
 
     @classmethod
     def from_list(cls, row: list) -> Unit:
-        name, kind, start, end, refs, params, strings, flags, bases, body_start, calls, attrs = row
+        name, kind, start, end, refs, params, strings, flags, bases, body_start, calls = row
         return cls(
             name,
             kind,
@@ -169,7 +156,6 @@ class Unit:
             tuple(bases),
             body_start,
             tuple(calls),
-            tuple(attrs),
         )
 
 
@@ -263,11 +249,6 @@ class _Collector(ast.NodeVisitor):
         self.flags: set[str] = set()
         self.refs: list[str] = []
         self.direct: list[str] = []  # refs not made inside a nested def or lambda
-        self.attrs: set[str] = set()
-        # names whose value may be computed (parameters, locals bound to non-literals): an
-        # attribute name read from one of them is not known statically
-        self.computed: frozenset[str] = frozenset()
-        self.receiver: str | None = None  # `self`/`cls` of the method being collected
 
     @property
     def scope(self) -> _Scope:
@@ -326,13 +307,7 @@ class _Collector(ast.NodeVisitor):
             self.scope.stores.add(node.id)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        if node.attr == "__dict__":
-            self.flags.add(self._reflection_flag(node.value))
         chain = _chain(node)
-        if chain is not None:
-            self.attrs.update(chain[1].split(".")[1:])
-        else:
-            self.attrs.add(node.attr)
         if chain is None:
             value = node.value
             if isinstance(value, ast.Call) and _chain(value.func) == ("super", "super"):
@@ -346,10 +321,6 @@ class _Collector(ast.NodeVisitor):
 
     def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, str):
-            if id(node) in _DOCSTRINGS:
-                self.attrs.update(_doctest_words(node.value))
-            else:
-                self.attrs.update(_WORDS.findall(node.value))
             if len(self.strings) < MAX_STRINGS:
                 self.strings.append(node.value[:MAX_STRING_LEN])
 
@@ -368,7 +339,6 @@ class _Collector(ast.NodeVisitor):
                 self.refs.append(f"!0|{node.args[0].value}||")
             else:
                 self.flags.add("dynamic-import")
-        self._attribute_call(node, method)
         if method in ("usefixtures", "getfixturevalue"):
             for arg, is_literal in zip(node.args, literal, strict=True):
                 if is_literal:
@@ -380,45 +350,6 @@ class _Collector(ast.NodeVisitor):
                 self.visit(child)
             return
         self.generic_visit(node)
-
-    def _attribute_call(self, node: ast.Call, method: str) -> None:
-        """Flag an attribute looked up by a name that is not known statically: `dynamic-self`
-        when the object is the method's own `self`/`cls` (only its class family's methods can be
-        reached), else `dynamic-attr` (any method)."""
-        args = node.args
-        if _chain(node.func) is None:
-            return  # `getattr(obj, "f")()` calls what getattr returned
-        if method in _NAMED_ATTRIBUTE_CALLS:
-            if method == "__getattribute__" and len(args) < 2:
-                receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
-                names = args[:1]
-            else:
-                receiver, names = (args[0] if args else None), args[1:2]
-            if not names or not all(self._static_name(a) for a in names):
-                self.flags.add(self._reflection_flag(receiver))
-        elif method in _ATTRIBUTE_NAME_CALLS:
-            if not all(self._static_name(a) for a in args):
-                self.flags.add("dynamic-attr")
-        elif method in _REFLECTION_CALLS and args:
-            self.flags.add(self._reflection_flag(args[0]))
-
-    def _static_name(self, node: ast.AST) -> bool:
-        """A name argument whose possible values are spelled somewhere the graph can see: a
-        string literal, a local bound only to literals, or a module-level reference."""
-        if isinstance(node, ast.Constant):
-            return isinstance(node.value, str)
-        chain = _chain(node)
-        return chain is not None and chain[0] not in self.computed
-
-    def _reflection_flag(self, receiver: ast.AST | None) -> str:
-        if receiver is not None and self.receiver is not None:
-            if isinstance(receiver, ast.Call) and _chain(receiver.func) == ("type", "type"):
-                receiver = receiver.args[0] if receiver.args else receiver
-            if isinstance(receiver, ast.Attribute) and receiver.attr == "__class__":
-                receiver = receiver.value
-            if isinstance(receiver, ast.Name) and receiver.id == self.receiver:
-                return "dynamic-self"
-        return "dynamic-attr"
 
     def visit_FunctionDef(self, node) -> None:
         for decorator in node.decorator_list:
@@ -513,88 +444,6 @@ def _all_args(args: ast.arguments) -> list[ast.arg]:
     return every + [a for a in (args.vararg, args.kwarg) if a is not None]
 
 
-def _doctest_words(text: str) -> set[str]:
-    """Identifiers on the example lines of a docstring (what `--doctest-modules` runs)."""
-    words: set[str] = set()
-    for line in text.splitlines():
-        stripped = line.lstrip()
-        if stripped.startswith((">>>", "...")):
-            words.update(_WORDS.findall(stripped))
-    return words
-
-
-def _static_value(node: ast.AST | None, local: set[str]) -> bool:
-    """A value whose possible strings are literals or module-level references."""
-    if node is None:
-        return False
-    if isinstance(node, ast.Constant):
-        return True
-    if isinstance(node, ast.IfExp):
-        return _static_value(node.body, local) and _static_value(node.orelse, local)
-    if isinstance(node, ast.BoolOp):
-        return all(_static_value(v, local) for v in node.values)
-    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-        return all(_static_value(e, local) for e in node.elts)
-    chain = _chain(node)
-    return chain is not None and chain[0] not in local
-
-
-def _computed_names(node) -> frozenset[str]:
-    """Names in a function (nested scopes included) that may hold a computed string: its
-    parameters and every local bound to anything but literals and module-level references."""
-    local: set[str] = set()
-    bindings: list[tuple[ast.AST, ast.AST | None]] = []  # (target, value: element of / value)
-    computed = {a.arg for a in _all_args(node.args)}
-    for child in ast.walk(node):
-        if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-            if child is not node:
-                computed.update(a.arg for a in _all_args(child.args))
-        elif isinstance(child, ast.Assign):
-            bindings += [(t, child.value) for t in child.targets]
-        elif isinstance(child, (ast.AnnAssign, ast.NamedExpr)):
-            bindings.append((child.target, child.value))
-        elif isinstance(child, (ast.For, ast.AsyncFor, ast.comprehension)):
-            iterable = child.iter
-            if isinstance(iterable, (ast.Tuple, ast.List, ast.Set)):
-                bindings += [(child.target, e) for e in iterable.elts] or [(child.target, None)]
-            else:
-                bindings.append((child.target, iterable))
-        elif isinstance(child, ast.AugAssign):
-            bindings.append((child.target, None))
-        elif isinstance(child, ast.withitem) and child.optional_vars is not None:
-            bindings.append((child.optional_vars, None))
-        elif isinstance(child, ast.ExceptHandler) and child.name:
-            computed.add(child.name)
-    for target, _value in bindings:
-        if not isinstance(target, (ast.Attribute, ast.Subscript)):
-            local.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
-    local |= computed
-    for target, value in bindings:
-        if isinstance(target, (ast.Attribute, ast.Subscript)):
-            continue  # binds no name
-        if not isinstance(target, ast.Name) or not _static_value(value, local):
-            computed.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
-    return frozenset(computed)
-
-
-def _docstring_ids(tree: ast.Module) -> set[int]:
-    out = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            body = node.body
-            if (
-                body
-                and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)
-            ):
-                out.add(id(body[0].value))
-    return out
-
-
-_DOCSTRINGS: set[int] = set()  # ids of the docstring nodes of the tree being summarized
-
-
 def _import_ref(target: tuple[int, str, str], chain: str) -> str:
     level, module, name = target
     rest = chain.split(".", 1)[1] if "." in chain else ""
@@ -648,48 +497,6 @@ def _fixture_flags(node) -> set[str]:
     return set()
 
 
-def _chain_name(decorator: ast.AST) -> str:
-    chain = _chain(decorator.func if isinstance(decorator, ast.Call) else decorator)
-    return chain[1] if chain else ""
-
-
-def _metaclass(node: ast.ClassDef) -> str | None:
-    """The metaclass named by `metaclass=M` or `@six.add_metaclass(M)`, when it is a plain
-    name or dotted chain (the graph checks that it is repository code), else None."""
-    found = [k.value for k in node.keywords if k.arg == "metaclass"]
-    for decorator in node.decorator_list:
-        if isinstance(decorator, ast.Call) and _call_name(decorator.func) == "add_metaclass":
-            found += decorator.args
-    chains = [_chain(f) for f in found]
-    if len(chains) != 1 or chains[0] is None:
-        return None
-    return chains[0][1]
-
-
-def _members_used(node: ast.ClassDef, methods) -> set[str]:
-    """Methods the class body itself names (`alias = method`, `prop = property(getter)`,
-    a method used as a decorator): they are reachable under other names, so they belong to the
-    class as a whole. `@name.setter` on a property's own getter does not count."""
-    names = {m.name for m in methods}
-    parts: list[ast.AST] = [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]
-    for statement in node.body:
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for decorator in statement.decorator_list:
-                chain = _chain(decorator)
-                accessor = chain and chain[1] == f"{statement.name}.{chain[1].split('.')[-1]}"
-                if not (accessor and chain[1].endswith((".setter", ".getter", ".deleter"))):
-                    parts.append(decorator)
-            parts += [d for d in _signature_only(statement) if d not in statement.decorator_list]
-        else:
-            parts.append(statement)
-    used = set()
-    for part in parts:
-        for child in ast.walk(part):
-            if isinstance(child, ast.Name) and child.id in names:
-                used.add(child.id)
-    return used
-
-
 def _pure_expression(node: ast.AST) -> bool:
     """Evaluating it at import time cannot touch anything but its own result."""
     for child in ast.walk(node):
@@ -732,7 +539,6 @@ class _Builder:
         self.imports: list[Import] = []
         self.import_time: list[ast.AST] = []  # module-level code that is not a unit's own body
         self.import_time_refs: list[str] = []  # class bodies and escaping units run at import
-        self.exports: list[ast.AST] = []  # `__all__ = [...]`: its strings name no attributes
 
     def add(self, unit: Unit) -> None:
         existing = self.units.get(unit.name)
@@ -751,17 +557,11 @@ class _Builder:
             _dedup(existing.flags + unit.flags),
             _dedup(existing.bases + unit.bases),
             existing.body_start,
-            _dedup(existing.calls + unit.calls),
-            tuple(sorted(set(existing.attrs) | set(unit.attrs))),
         )
 
     def function(self, node, prefix: str = "", kind: str = "function") -> Unit:
         body = _Collector("function")
         body.scope.stores.update(a.arg for a in _all_args(node.args))
-        body.computed = _computed_names(node)
-        positional = [*node.args.posonlyargs, *node.args.args]
-        if kind == "method" and positional:
-            body.receiver = positional[0].arg
         for statement in node.body:
             body.visit(statement)
         body.finish()
@@ -790,7 +590,6 @@ class _Builder:
             (),
             node.body[0].lineno if node.body else node.lineno,
             _dedup(body.direct + signature.refs),
-            tuple(sorted(body.attrs | signature.attrs)),
         )
 
     def klass(self, node: ast.ClassDef) -> Unit:
@@ -808,18 +607,8 @@ class _Builder:
             collector.visit(part)
         collector.finish()
         flags = set(collector.flags)
-        metaclass = _metaclass(node)
-        decorators = [
-            d
-            for d, name in zip(node.decorator_list, _decorator_names(node), strict=True)
-            if not (metaclass and name.rsplit(".", 1)[-1] == "add_metaclass")
-        ]
-        keywords = [k for k in node.keywords if not (metaclass and k.arg == "metaclass")]
-        if keywords or any(not _is_pure_decorator(_chain_name(d)) for d in decorators):
+        if node.keywords or any(not _is_pure_decorator(d) for d in _decorator_names(node)):
             flags.add("escapes")
-        elif metaclass:
-            flags.add(f"metaclass:{metaclass}")
-        flags.update(f"member:{name}" for name in _members_used(node, methods))
         bases = []
         for base in node.bases:
             chain = _chain(base.value if isinstance(base, ast.Subscript) else base)
@@ -835,8 +624,6 @@ class _Builder:
             tuple(sorted(flags)),
             tuple(bases),
             node.body[0].lineno if node.body else node.lineno,
-            (),
-            tuple(sorted(collector.attrs)),
         )
         self.add(unit)
         for method in methods:
@@ -877,8 +664,6 @@ class _Builder:
         pure = node.value is None or _pure_expression(node.value)
         pure = pure and all(isinstance(t, (ast.Name, ast.Tuple, ast.List)) for t in targets)
         collector = _collect([node], "module")
-        if names == ["__all__"]:
-            collector.attrs.clear()  # names of module members, not attributes of objects
         for name in dict.fromkeys(names):
             self.add(
                 Unit(
@@ -890,10 +675,9 @@ class _Builder:
                     (),
                     tuple(collector.strings),
                     tuple(sorted(collector.flags | (set() if pure else {"impure"}))),
-                    attrs=tuple(sorted(collector.attrs)),
                 )
             )
-        (self.exports if names == ["__all__"] else self.import_time).append(node)
+        self.import_time.append(node)
 
 
 def _imports(node) -> list[Import]:
@@ -932,15 +716,6 @@ def summarize(text: str) -> ModuleSummary:
 
 
 def _summarize(tree: ast.Module) -> ModuleSummary:
-    _DOCSTRINGS.clear()
-    _DOCSTRINGS.update(_docstring_ids(tree))
-    try:
-        return _summarize_units(tree)
-    finally:
-        _DOCSTRINGS.clear()
-
-
-def _summarize_units(tree: ast.Module) -> ModuleSummary:
     builder = _Builder()
     statements = list(tree.body)
     if (
@@ -950,14 +725,10 @@ def _summarize_units(tree: ast.Module) -> ModuleSummary:
         and isinstance(statements[0].value.value, str)
     ):
         doc = statements.pop(0)
-        words = tuple(sorted(_doctest_words(doc.value.value)))
-        builder.add(Unit("__doc__", "value", doc.lineno, _end(doc), attrs=words))
+        builder.add(Unit("__doc__", "value", doc.lineno, _end(doc)))
     for statement in statements:
         builder.statement(statement)
     collector = _collect(builder.import_time, "module", calls=True)
-    exports = _collect(builder.exports, "module", calls=True)
-    collector.refs += exports.refs
-    collector.flags |= exports.flags
     refs = collector.refs + builder.import_time_refs
     flags = set(collector.flags)
     for unit in builder.units.values():
@@ -972,7 +743,6 @@ def _summarize_units(tree: ast.Module) -> ModuleSummary:
         (),
         tuple(collector.strings),
         tuple(sorted(flags)),
-        attrs=tuple(sorted(collector.attrs)),
     )
     return ModuleSummary(builder.units, tuple(builder.imports))
 
