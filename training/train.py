@@ -107,6 +107,16 @@ def _previous_seconds(log_path: Path) -> float:
     return sum(e.get("seconds", 0.0) for e in read_events(log_path) if e["event"] == "end")
 
 
+def _end_distributed() -> None:
+    """Close the process group on every rank before it exits: a rank that exits with its gloo or
+    NCCL group still open can abort ("terminate called without an active exception")."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def _is_main_process() -> bool:
     """Rank 0 of an `accelerate launch` run (or the only process): the one that writes files."""
     return int(os.environ.get("RANK", "0")) == 0
@@ -253,6 +263,7 @@ def train(config: TrainConfig, options: RunOptions, echo: Echo) -> TrainResult |
     if trainer.is_fsdp_enabled:
         trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
     trainer.save_model(str(output_dir))  # every rank: FSDP and ZeRO-3 gather the weights
+    _end_distributed()
     if not main:
         return None
     tokenizer.save_pretrained(str(output_dir))
