@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .jsonl import file_digest
 from .metadata import (
     AdapterMetadata,
     adapter_weights_sha256,
     load_metadata,
     metadata_path,
-    sha256_file,
 )
 
 SPECIALISTS = ("python", "typescript", "sql", "docker_ci", "tests")
@@ -39,7 +39,7 @@ class AdapterCheck:
             "valid": self.valid,
             "problems": self.problems,
             "notes": self.notes,
-            "metadata_sha256": sha256_file(metadata_path(self.path)),
+            "metadata_sha256": file_digest(metadata_path(self.path)),
             "metadata": self.metadata.to_dict(),
         }
 
@@ -84,7 +84,7 @@ def check_adapter_dir(adapter: str | Path) -> AdapterCheck:
         source = Path(entry.path)
         if not source.is_file():
             notes.append(f"dataset {entry.path} ({entry.split}) is not on this machine")
-        elif sha256_file(source) != entry.sha256:
+        elif file_digest(source) != entry.sha256:
             notes.append(f"dataset {entry.path} ({entry.split}) changed since training")
     if metadata.audit and metadata.audit.get("passed") is False:
         problems.append("trained on a dataset that failed its audit")

@@ -22,9 +22,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .build_sft import DEFAULT_MAX_TOKENS, file_digest
+from .build_sft import DEFAULT_MAX_TOKENS
 from .dedupe import NEAR_THRESHOLD, Fingerprint, NearDuplicateIndex, fingerprints
-from .jsonl import decode, raw_lines
+from .jsonl import decode, file_digest, raw_lines
 from .parallel import map_chunks
 from .paths import banned_reason, paths_in_diff
 from .progress import stage

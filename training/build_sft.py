@@ -10,14 +10,13 @@ no group straddles the split.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserError
 from .dedupe import NEAR_THRESHOLD, Fingerprint, deduplicate, fingerprints
-from .jsonl import read_lines, write_json, write_jsonl
+from .jsonl import file_digest, read_lines, write_json, write_jsonl
 from .parallel import map_chunks
 from .progress import stage
 from .records import (
@@ -74,14 +73,6 @@ def inspect_chunk(values: list[dict]) -> list[tuple[bool, Fingerprint]]:
     secrets = [bool(value_secrets(v)) for v in values]
     prints = fingerprints([conversation_text(v["messages"]) for v in values])
     return list(zip(secrets, prints, strict=True))
-
-
-def file_digest(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_records(paths: Sequence[str | Path]) -> tuple[list[SftRecord], list[dict]]:

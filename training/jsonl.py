@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -64,3 +65,12 @@ def write_json(path: str | Path, document: Any) -> Path:
     from ..report import write_atomic
 
     return write_atomic(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (datasets, adapter metadata, weights), read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

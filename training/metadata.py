@@ -8,7 +8,6 @@ versions, the training code's git commit, hardware, time, final losses and eval 
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import json
 import os
@@ -20,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import UserError
+from .jsonl import file_digest
 
 METADATA_SCHEMA = "code-assistant/adapter-metadata@1"
 METADATA_FILE = "adapter.metadata.json"
@@ -103,19 +103,11 @@ def save_metadata(adapter_dir: str | Path, metadata: AdapterMetadata) -> Path:
     return write_atomic(metadata_path(adapter_dir), json.dumps(metadata.to_dict(), indent=2) + "\n")
 
 
-def sha256_file(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def dataset_file(path: str | Path, split: str) -> DatasetFile:
     """SHA-256 and record count (non-blank JSONL lines) of one dataset file."""
     with open(path, "rb") as handle:
         records = sum(1 for line in handle if line.strip())
-    return DatasetFile(split=split, path=str(path), sha256=sha256_file(path), records=records)
+    return DatasetFile(split=split, path=str(path), sha256=file_digest(path), records=records)
 
 
 def library_versions() -> dict[str, str | None]:
@@ -190,5 +182,5 @@ def adapter_weights_sha256(adapter_dir: str | Path) -> str | None:
     for name in ADAPTER_WEIGHT_FILES:
         path = Path(adapter_dir) / name
         if path.is_file():
-            return sha256_file(path)
+            return file_digest(path)
     return None

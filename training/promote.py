@@ -29,7 +29,8 @@ from pathlib import Path
 from ..config import EvalsConfig
 from ..errors import UserError
 from .adapter_checks import check_adapter_dir, role_key
-from .metadata import AdapterMetadata, load_metadata, metadata_path, sha256_file
+from .jsonl import file_digest
+from .metadata import AdapterMetadata, load_metadata, metadata_path
 
 REGISTRY_SCHEMA = "code-assistant/promoted-adapters@1"
 DEFAULT_REGISTRY = Path("adapters") / "promoted.json"
@@ -201,7 +202,7 @@ def decide(
     decision.incumbent = incumbent
     if incumbent is not None:
         same_folder = (root / incumbent.get("path", "")).resolve() == Path(adapter).resolve()
-        if same_folder and incumbent.get("metadata_sha256") == sha256_file(metadata_path(adapter)):
+        if same_folder and incumbent.get("metadata_sha256") == file_digest(metadata_path(adapter)):
             decision.already_promoted = True
         theirs = _incumbent_scores(incumbent, root, decision.notes)
         comparison = _compare(rows, theirs, ev, tolerance)  # also fills the promoted column
@@ -245,7 +246,7 @@ def registry_entry(decision: Decision, root: Path, reason: str | None) -> dict:
         "specialist": metadata.specialist,
         "base_model": metadata.base_model,
         "base_revision": metadata.base_revision,
-        "metadata_sha256": sha256_file(metadata_path(decision.adapter)),
+        "metadata_sha256": file_digest(metadata_path(decision.adapter)),
         "adapter_sha256": (metadata.eval or {}).get("adapter_sha256"),
         "scores": scores_of(metadata),
         "promoted_at": _now(),

@@ -16,7 +16,8 @@ import pytest
 
 pytest.importorskip("peft", reason="needs the train extra (make test installs it)")
 
-from code_assistant_lora.training.metadata import load_metadata, sha256_file  # noqa: E402
+from code_assistant_lora.training.jsonl import file_digest  # noqa: E402
+from code_assistant_lora.training.metadata import load_metadata  # noqa: E402
 from serve_process import ServeProcess  # noqa: E402
 from train_data_factory import tiny_config, write_config  # noqa: E402
 
@@ -70,7 +71,7 @@ def test_cases_to_served_adapter_evaluated_by_the_plugin(
         str(tiny_model),
     )
     hashes = {d.split: d.sha256 for d in metadata.datasets}
-    assert hashes == {"train": sha256_file(train), "eval": sha256_file(evaluation)}
+    assert hashes == {"train": file_digest(train), "eval": file_digest(evaluation)}
     assert metadata.audit["passed"] is True
     assert metadata.training["final_train_loss"] == pytest.approx(losses[-1], rel=0.5)
 

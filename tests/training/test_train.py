@@ -91,7 +91,7 @@ def test_adapter_loads_with_peft_and_changes_the_output(trained, tiny_model):
 
 
 def test_metadata_describes_the_run(trained, dataset):
-    from code_assistant_lora.training.metadata import sha256_file
+    from code_assistant_lora.training.jsonl import file_digest
 
     metadata = load_metadata(trained)  # validates the schema
     assert (metadata.name, metadata.role, metadata.specialist) == (
@@ -100,8 +100,8 @@ def test_metadata_describes_the_run(trained, dataset):
         "python",
     )
     assert [(d.split, d.sha256, d.records) for d in metadata.datasets] == [
-        ("train", sha256_file(dataset[0]), 24),
-        ("eval", sha256_file(dataset[1]), 2),
+        ("train", file_digest(dataset[0]), 24),
+        ("eval", file_digest(dataset[1]), 2),
     ]
     assert metadata.audit["passed"] is True and metadata.audit["skipped"] is False
     assert Path(metadata.audit["report"]).is_file()
