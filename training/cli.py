@@ -9,6 +9,7 @@ import sys
 import click
 
 from .. import __version__
+from ..entry import run_command
 from ..errors import UserError
 
 
@@ -697,16 +698,7 @@ def dashboard_command(port: int, host: str, root: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    try:
-        cli.main(args=argv, prog_name="code-assistant-train", standalone_mode=False)
-    except UserError as exc:
-        click.echo(f"code-assistant-train: error: {exc.message}", err=True)
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+    run_command(cli, argv, "code-assistant-train")
 
 
 if __name__ == "__main__":

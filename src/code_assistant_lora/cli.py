@@ -10,6 +10,7 @@ import sys
 import click
 
 from . import __version__
+from .entry import run_command
 from .errors import EXIT_ENVIRONMENT, UserError
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -446,18 +447,10 @@ def serve(base, adapters, served_model_name, load_in_4bit, host, port, max_new_t
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user errors become one line and exit 2; crashes leave a traceback log, exit 3."""
     try:
-        cli.main(args=argv, prog_name="code-assistant", standalone_mode=False)
-    except UserError as exc:
-        click.echo(f"code-assistant: error: {exc.message}", err=True)
-        sys.exit(exc.exit_code)
+        run_command(cli, argv, "code-assistant")
     except click.exceptions.Abort:
         click.echo("code-assistant: aborted", err=True)
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
     except Exception as exc:  # the edge: anything unexpected is logged, not shown raw
         where = _log_crash(exc)
         click.echo(

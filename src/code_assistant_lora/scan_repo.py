@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from .entry import run_command
 from .errors import UserError
 
 PROGRESS_FROM = 200  # files; smaller scans finish before a bar is worth drawing
@@ -69,16 +70,7 @@ def scan_command(path: str, out: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    try:
-        scan_command.main(args=argv, prog_name="scan_repo", standalone_mode=False)
-    except UserError as exc:
-        click.echo(f"scan_repo: error: {exc.message}", err=True)
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+    run_command(scan_command, argv, "scan_repo")
 
 
 if __name__ == "__main__":
