@@ -9,29 +9,13 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
-from code_assistant_lora.cli import main
+from cli_run import run
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0-rtm.5.json").read_text())
 KEY_BODY = "MIIEowIBAAKCAQEA" + "q7BFUrkRmmPbKx0a9Yt3" * 3
 PRIVATE_KEY = (
     "-----BEGIN " + "RSA PRIVATE KEY-----\n" + KEY_BODY + "\n-----END " + "RSA PRIVATE KEY-----\n"
 )
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    """Run the CLI in-process; return (exit code, stdout, stderr)."""
-    import contextlib
-    import io
-
-    out, err = io.StringIO(), io.StringIO()
-    with (
-        contextlib.redirect_stdout(out),
-        contextlib.redirect_stderr(err),
-        pytest.raises(SystemExit) as info,
-    ):
-        main(list(args))
-    return info.value.code or 0, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ import shutil
 import sys
 
 import pytest
-
-from code_assistant_lora.cli import main
+from cli_run import run
 
 FILES = {
     "pytest.ini": "[pytest]\n",
@@ -16,20 +15,6 @@ FILES = {
     "tests/test_add.py": "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n",
     "tests/test_mul.py": "from calc import mul\n\n\ndef test_mul():\n    assert mul(2, 3) == 6\n",
 }
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    import contextlib
-    import io
-
-    out, err = io.StringIO(), io.StringIO()
-    with (
-        contextlib.redirect_stdout(out),
-        contextlib.redirect_stderr(err),
-        pytest.raises(SystemExit) as info,
-    ):
-        main(list(args))
-    return info.value.code or 0, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture

@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import time
 
 import pytest
+from cli_run import run
 from openai_server import FakeOpenAIServer, unused_port_url
-
-from code_assistant_lora.cli import main
 
 SPECIALISTS = ("python", "typescript", "sql", "docker_ci", "tests")
 AWS_CANARY = "AKIA" + "Q3EGRTWKJ7MZ5XLP"  # an AWS access key id by format, not a real one
@@ -20,17 +17,6 @@ SQL_PY = (
     "import sqlite3\n\n\ndef orders_for(conn, customer):\n"
     "    return conn.execute(f\"select * from orders where c = '{customer}'\")\n"
 )
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with (
-        contextlib.redirect_stdout(out),
-        contextlib.redirect_stderr(err),
-        pytest.raises(SystemExit) as info,
-    ):
-        main(list(args))
-    return info.value.code or 0, out.getvalue(), err.getvalue()
 
 
 def config(base_url: str, timeout: float = 2.0, extra: str = "", roles=SPECIALISTS) -> str:
