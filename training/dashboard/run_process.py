@@ -7,13 +7,13 @@ The process gets its own session (process group), so stopping it also stops the 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import UserError
+from ...select.runner import stop_process_group
 from .masking import mask_text
 
 
@@ -77,14 +77,7 @@ class TrainingProcess:
         popen = self._popen
         if popen is None or popen.poll() is not None:
             return self.state()
-        try:
-            os.killpg(popen.pid, signal.SIGTERM)
-            popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(popen.pid, signal.SIGKILL)
-            popen.wait(5)
-        except ProcessLookupError:
-            pass
+        stop_process_group(popen, grace=timeout)
         return self.state()
 
     def output_tail(self, lines: int = 15) -> str:

@@ -83,14 +83,16 @@ def run(args: list[str], cwd: Path, timeout: float, log: Path, env: dict | None 
             code = process.wait(timeout=timeout)
             timed_out = False
         except subprocess.TimeoutExpired:
-            _kill_group(process)
+            stop_process_group(process)
             code, timed_out = None, True
             out.write(f"\n[code-assistant] killed after {timeout:g} s (timeout)\n".encode())
     return Outcome(code, timed_out, round(time.monotonic() - started, 3))
 
 
-def _kill_group(process: subprocess.Popen) -> None:
-    for sig, wait in ((signal.SIGTERM, KILL_GRACE_S), (signal.SIGKILL, None)):
+def stop_process_group(process: subprocess.Popen, grace: float = KILL_GRACE_S) -> None:
+    """SIGTERM to the process group of PROCESS (started with start_new_session), SIGKILL when it
+    is still alive after GRACE seconds; returns once it has exited."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, None)):
         try:
             os.killpg(process.pid, sig)
         except ProcessLookupError:
