@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import UserError
+from ..json_input import read_json
 from .jsonl import file_digest
 
 METADATA_SCHEMA = "code-assistant/adapter-metadata@1"
@@ -90,11 +91,7 @@ def load_metadata(adapter_dir: str | Path) -> AdapterMetadata:
         raise UserError(
             f"{adapter_dir}: no {METADATA_FILE} (was it saved by code-assistant-train?)"
         )
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path}: not valid JSON ({exc})") from None
-    return AdapterMetadata.from_dict(data, str(path))
+    return AdapterMetadata.from_dict(read_json(path), str(path))
 
 
 def save_metadata(adapter_dir: str | Path, metadata: AdapterMetadata) -> Path:

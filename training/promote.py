@@ -28,6 +28,7 @@ from pathlib import Path
 
 from ..config import EvalsConfig
 from ..errors import UserError
+from ..json_input import read_json
 from .adapter_checks import check_adapter_dir, role_key
 from .jsonl import file_digest
 from .metadata import AdapterMetadata, load_metadata, metadata_path
@@ -76,10 +77,7 @@ def load_registry(path: str | Path) -> dict:
     source = Path(path)
     if not source.is_file():
         return {"schema": REGISTRY_SCHEMA, "updated": None, "adapters": {}, "history": []}
-    try:
-        document = json.loads(source.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path}: not valid JSON ({exc})") from None
+    document = read_json(source, str(path))
     if not isinstance(document, dict) or document.get("schema") != REGISTRY_SCHEMA:
         raise UserError(f"{path}: not a {REGISTRY_SCHEMA} registry (schema field)")
     if not isinstance(document.get("adapters"), dict):

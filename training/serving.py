@@ -16,7 +16,6 @@ when a server is built.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import secrets
 import socket
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserError
+from ..json_input import read_json
 
 DEFAULT_MAX_TOKENS = 1024  # the client's default max_tokens: its requests are never clipped
 API_KEY_ENV = "CODE_ASSISTANT_API_KEY"
@@ -68,10 +68,8 @@ def adapter_base_model(path: str | Path) -> str:
     config = Path(path) / "adapter_config.json"
     if not config.is_file():
         raise UserError(f"{path}: not a PEFT adapter (no adapter_config.json)")
-    try:
-        base = json.loads(config.read_text(encoding="utf-8")).get("base_model_name_or_path")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{config}: not valid JSON ({exc})") from None
+    data = read_json(config)
+    base = data.get("base_model_name_or_path") if isinstance(data, dict) else None
     if not base:
         raise UserError(f"{config}: no base_model_name_or_path; pass --base explicitly")
     return str(base)

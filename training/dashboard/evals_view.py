@@ -3,11 +3,11 @@ summary, per-suite precision/recall chart rows, and an overview of every summary
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ...errors import UserError
 from ...evals.summary import HEADER, SUMMARY_SCHEMA, table_rows
+from ...json_input import read_json
 
 CHART_METRICS = ("precision", "recall")
 OVERVIEW_HEADERS = ["file", "created", "reviewer", "model", "precision", "recall", "F1", "passed"]
@@ -23,13 +23,7 @@ def find_summaries(logs_dir: str | Path) -> list[str]:
 
 def load_summary(path: str | Path) -> dict:
     """One eval summary, checked for its schema and the fields the tables read."""
-    source = Path(path)
-    if not source.is_file():
-        raise UserError(f"{path}: no such file")
-    try:
-        document = json.loads(source.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{path}: not valid JSON ({exc})") from None
+    document = read_json(path)
     if not isinstance(document, dict) or document.get("schema") != SUMMARY_SCHEMA:
         raise UserError(f"{path}: not an eval summary ({SUMMARY_SCHEMA})")
     try:

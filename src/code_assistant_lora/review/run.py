@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,13 +66,9 @@ def _load_text(changeset: ChangeSet, change: FileChange, notes: list[str]) -> st
 
 def load_baseline(path: str | Path) -> frozenset[str]:
     """Fingerprints to ignore: a previous review.json, or a JSON list of fingerprints."""
-    source = Path(path)
-    if not source.is_file():
-        raise UserError(f"--baseline {path}: no such file")
-    try:
-        data = json.loads(source.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"--baseline {path}: not valid JSON ({exc})") from None
+    from ..json_input import read_json
+
+    data = read_json(path, f"--baseline {path}")
     if isinstance(data, dict) and isinstance(data.get("findings"), list):
         prints = [f.get("fingerprint") for f in data["findings"] if isinstance(f, dict)]
     elif isinstance(data, dict) and isinstance(data.get("fingerprints"), list):
