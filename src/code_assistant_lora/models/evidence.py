@@ -131,7 +131,7 @@ def rule_findings(
     that is down or answers garbage is a note, never a failed round."""
     from ..changes import from_worktree
     from ..review.engine import RuleSelection
-    from ..review.run import files_under_review, review_changeset
+    from ..review.run import review_changeset
 
     try:
         changeset = from_worktree(worktree)
@@ -142,7 +142,6 @@ def rule_findings(
     if specialists is not None:
         from .review import review_with_models
 
-        files, _ = files_under_review(changeset)
-        reviewed = review_with_models(files, findings, specialists, use_cache=False)
+        reviewed = review_with_models(result.files, findings, specialists, use_cache=False)
         findings, notes = list(reviewed.findings), [*notes, *reviewed.notes]
     return RuleEvidence(tuple(findings), tuple(notes))

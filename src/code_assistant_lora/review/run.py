@@ -19,6 +19,9 @@ class ReviewResult:
     files_reviewed: int
     notes: list[str] = field(default_factory=list)
     suppressed_by_baseline: int = 0
+    files: list[FileUnderReview] = field(
+        default_factory=list
+    )  # what the rules saw (models reuse it)
 
 
 def files_under_review(changeset: ChangeSet) -> tuple[list[FileUnderReview], list[str]]:
@@ -103,4 +106,5 @@ def review_changeset(
         files_reviewed=sum(1 for f in files if f.text is not None or f.is_deleted),
         notes=[*changeset.notes, *notes],
         suppressed_by_baseline=len(findings) - len(kept),
+        files=files,
     )

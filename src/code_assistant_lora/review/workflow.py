@@ -153,11 +153,9 @@ def _add_model_findings(result, config, root: Path, baseline: frozenset[str], re
 
     from ..errors import EXIT_ENVIRONMENT, UserError
     from ..models.review import review_with_models
-    from .run import files_under_review
 
-    files, _ = files_under_review(result.changeset)
     reviewed = review_with_models(
-        files, result.findings, config.models, root, use_cache=request.model_cache
+        result.files, result.findings, config.models, root, use_cache=request.model_cache
     )
     if request.require_model and not reviewed.roles:
         raise UserError("--require-model: [models] configures no specialist role with a model")
