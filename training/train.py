@@ -165,19 +165,19 @@ def _check_answers_fit(config, tokenizer, datasets: Datasets, echo: Echo) -> Non
     say how many records are lost when only some do not fit."""
     if config.data.loss == "all":
         return
-    from .train_data import prompts_too_long
+    from .train_data import token_stats
 
     limit = config.data.max_seq_length
-    too_long = prompts_too_long(tokenizer, datasets.train, limit)
-    if len(too_long) == len(datasets.train):
+    stats = token_stats(tokenizer, datasets.train, limit)
+    if stats.no_answer == stats.records:
         raise UserError(
             f"{config.data.train}: every record's prompt is at least data.max_seq_length={limit} "
-            f"tokens (shortest {min(too_long)}), so no answer would be trained; raise "
+            f"tokens (shortest {stats.shortest_prompt}), so no answer would be trained; raise "
             "data.max_seq_length or shorten the prompts"
         )
-    if too_long:
+    if stats.no_answer:
         echo(
-            f"warning: {len(too_long)} of {len(datasets.train)} training records have prompts of "
+            f"warning: {stats.no_answer} of {stats.records} training records have prompts of "
             f"{limit}+ tokens and are skipped (no answer token fits data.max_seq_length={limit})"
         )
 

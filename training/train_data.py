@@ -65,6 +65,8 @@ class TokenStats:
     tokens_max: int
     answer_tokens: int  # tokens of the final answers (what `loss: completion` trains on)
     truncated: int  # records longer than max_seq_length
+    no_answer: int = 0  # prompts of max_seq_length+ tokens: no answer token fits (TRL drops them)
+    shortest_prompt: int = 0
 
     def to_dict(self) -> dict:
         return {
@@ -74,6 +76,7 @@ class TokenStats:
             "tokens_max": self.tokens_max,
             "answer_tokens": self.answer_tokens,
             "truncated": self.truncated,
+            "no_answer": self.no_answer,
         }
 
 
@@ -86,11 +89,12 @@ def _token_count(tokenizer, messages: list[dict], generation_prompt: bool = Fals
 
 def token_stats(tokenizer, conversations: list[list[dict]], max_seq_length: int) -> TokenStats:
     """Token counts of whole conversations as the chat template renders them."""
-    lengths, answers = [], 0
+    lengths, prompts, answers = [], [], 0
     for messages in conversations:
         full = _token_count(tokenizer, messages)
         prompt = _token_count(tokenizer, messages[:-1], generation_prompt=True)
         lengths.append(full)
+        prompts.append(prompt)
         answers += max(full - prompt, 0)
     return TokenStats(
         records=len(lengths),
@@ -99,11 +103,6 @@ def token_stats(tokenizer, conversations: list[list[dict]], max_seq_length: int)
         tokens_max=max(lengths),
         answer_tokens=answers,
         truncated=sum(1 for n in lengths if n > max_seq_length),
+        no_answer=sum(1 for n in prompts if n >= max_seq_length),
+        shortest_prompt=min(prompts),
     )
-
-
-def prompts_too_long(tokenizer, conversations: list[list[dict]], max_seq_length: int) -> list[int]:
-    """Prompt lengths (tokens) of the records whose answer starts at or past max_seq_length:
-    truncation leaves no answer token to learn from, and TRL drops such records."""
-    lengths = (_token_count(tokenizer, m[:-1], generation_prompt=True) for m in conversations)
-    return [n for n in lengths if n >= max_seq_length]

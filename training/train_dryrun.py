@@ -51,7 +51,8 @@ class DryRun:
                 f"{split}: {stats.records} records, {stats.tokens_total:,} tokens "
                 f"(mean {stats.tokens_mean:.1f}, max {stats.tokens_max}), "
                 f"{stats.answer_tokens:,} answer tokens, "
-                f"{stats.truncated} truncated at {self.config.data.max_seq_length}"
+                f"{stats.truncated} truncated at {self.config.data.max_seq_length}, "
+                f"{stats.no_answer} with no answer token inside it"
             )
         memory = self.memory
         lines.append(
