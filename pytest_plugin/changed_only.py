@@ -89,6 +89,36 @@ class ImportCheck(pytest.Item):
         return self.path, None, f"import {', '.join(self.modules)}"
 
 
+EARLY_RECORDER = pytest.StashKey()  # a Recorder started before the initial conftests import
+
+
+def start_early_recording(early_config: pytest.Config) -> None:
+    """Start recording before conftest.py files are imported, so the map also sees the
+    import-time lines they run (pytest-cov starts at the same point)."""
+    from code_assistant_lora.select.coverage_map import Recorder
+
+    recorder = Recorder(early_config.rootpath)
+    recorder.start()
+    early_config.stash[EARLY_RECORDER] = recorder
+
+
+def _fixture_key(fixturedef) -> str:
+    return f"{fixturedef.scope} {fixturedef.baseid}::{fixturedef.argname}"
+
+
+def _shared_fixtures(item: pytest.Item) -> list[str]:
+    """Keys of the non-function-scoped fixtures `item` uses (every definition in an override
+    chain: an overriding fixture may run the one it overrides)."""
+    info = getattr(item, "_fixtureinfo", None)
+    defs = getattr(info, "name2fixturedefs", None) or {}
+    return [
+        _fixture_key(fixturedef)
+        for name in getattr(item, "fixturenames", ())
+        for fixturedef in defs.get(name, ())
+        if fixturedef.scope != "function"
+    ]
+
+
 class ChangedOnly:
     """Selection, deselection and reporting for one pytest process (controller or worker)."""
 
@@ -248,10 +278,16 @@ class ChangedOnly:
             self.start_recording()
 
     def start_recording(self) -> None:
+        early = self.config.stash.get(EARLY_RECORDER, None)
+        if getattr(self.config.option, "numprocesses", None):
+            if early is not None:
+                early.stop()
+            raise pytest.UsageError("--record-coverage: run without -n (xdist) to record")
+        if early is not None:
+            self.coverage = early
+            return
         from code_assistant_lora.select.coverage_map import Recorder
 
-        if getattr(self.config.option, "numprocesses", None):
-            raise pytest.UsageError("--record-coverage: run without -n (xdist) to record")
         self.coverage = Recorder(self.config.rootpath)
         self.coverage.start()
 
@@ -259,9 +295,21 @@ class ChangedOnly:
     def pytest_runtest_protocol(self, item, nextitem):
         if self.coverage is not None:
             self.coverage.switch(item.nodeid)
+            self.coverage.uses(item.nodeid, _shared_fixtures(item))
         yield
         if self.coverage is not None:
             self.coverage.switch("")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        shared = self.coverage is not None and fixturedef.scope != "function"
+        if shared:
+            self.coverage.enter_fixture(_fixture_key(fixturedef))
+        try:
+            yield
+        finally:
+            if shared:
+                self.coverage.leave_fixture()
 
     def pytest_sessionfinish(self, session, exitstatus) -> None:
         if self.coverage is not None:

@@ -47,6 +47,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add_changed_only_options(group)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser, args) -> None:
+    if getattr(early_config.known_args_namespace, "record_coverage", False):
+        from .changed_only import start_early_recording
+
+        start_early_recording(early_config)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     from .evals import EvalSession
 

@@ -199,7 +199,7 @@ def test_recorded_coverage_narrows_a_body_change(pytester, project):
     result.stdout.fnmatch_lines(
         [
             "1 selected, 1 deselected by --changed-only (2 test files*",
-            "*test_runs_it: covered lines 13-15 of pkg/core.py*",
+            "*test_runs_it: covered lines 14 of pkg/core.py*",
         ]
     )
 
@@ -235,11 +235,19 @@ def test_stale_and_corrupt_maps_are_ignored_with_a_warning(pytester, project):
     stale.assert_outcomes(passed=1, failed=1)  # the static selection, unnarrowed
     head = project.git("rev-parse", "HEAD")
     (folder / f"{head}.json").write_text(
-        json.dumps({"schema": "code-assistant/coverage-map@1", "commit": head, "tests": 3})
+        json.dumps({"schema": "code-assistant/coverage-map@2", "commit": head, "tests": 3})
     )
     corrupt = pytester.runpytest("--changed-only", "-p", "no:cacheprovider")
     corrupt.stdout.fnmatch_lines(["*coverage map ignored: *.json is corrupt*"])
     corrupt.assert_outcomes(passed=1, failed=1)
+    (folder / f"{head}.json").write_text(
+        json.dumps({"schema": "code-assistant/coverage-map@1", "commit": head, "tests": []})
+    )
+    older = pytester.runpytest("--changed-only", "-p", "no:cacheprovider")
+    older.stdout.fnmatch_lines(
+        ["*coverage map ignored: *.json was recorded by another version (*@1*); record it again*"]
+    )
+    older.assert_outcomes(passed=1, failed=1)
     assert recorded.is_file()
 
 
@@ -255,3 +263,106 @@ def test_plain_runs_do_not_load_the_selection_core(pytester, project):
     )
     result = pytester.runpytest_subprocess("test_probe.py", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_recorded_coverage_narrows_to_the_statements_an_edit_touched(pytester, project):
+    pytester.runpytest_subprocess("--record-coverage", "-p", "no:cacheprovider")
+    text = (project.path / "pkg/core.py").read_text()
+    # `return 0` (line 15) is in maybe's body, but no test ever reached it
+    project.write("pkg/core.py", text.replace("    return 0\n", "    return 5\n"))
+    result = pytester.runpytest("--changed-only", "-v", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["0 selected, 0 deselected by --changed-only (3 test files*"])
+    result.stdout.no_fnmatch_line("*test_runs_it: *")
+    # an edit that adds a line changes the body's shape: the whole body decides again
+    project.write("pkg/core.py", text.replace("    return 0\n", "    x = 0\n    return x\n"))
+    reshaped = pytester.runpytest("--changed-only", "-v", "-p", "no:cacheprovider")
+    reshaped.stdout.fnmatch_lines(["*test_runs_it: covered lines 13-15 of pkg/core.py*"])
+
+
+REGISTRY = {
+    "pkg/handlers.py": (
+        "HANDLERS = {}\n\n\ndef register(func):\n    HANDLERS[func.__name__] = func\n"
+        "    return func\n\n\n@register\ndef double(x):\n    return 2 * x\n"
+    ),
+    "tests/test_handlers.py": (
+        "from pkg.handlers import HANDLERS, double\n\n\ndef test_double():\n"
+        "    assert double(2) == 4\n\n\ndef test_registered():\n    assert 'double' in HANDLERS\n"
+    ),
+}
+
+
+def test_recorded_coverage_refutes_that_a_registered_function_runs_at_import(pytester, project):
+    project.commit("registry", **REGISTRY)
+    project.write("pkg/handlers.py", REGISTRY["pkg/handlers.py"].replace("2 * x", "3 * x"))
+    static = pytester.runpytest("--changed-only", "-v", "-p", "no:cacheprovider")
+    # statically, a decorated function may run at import time: every importer is selected
+    static.stdout.fnmatch_lines(["*test_registered: imports pkg/handlers.py*"])
+    project.git("checkout", "--", "pkg/handlers.py")
+    pytester.runpytest_subprocess("--record-coverage", "-p", "no:cacheprovider")
+    project.write("pkg/handlers.py", REGISTRY["pkg/handlers.py"].replace("2 * x", "3 * x"))
+    narrowed = pytester.runpytest("--changed-only", "-v", "-p", "no:cacheprovider")
+    narrowed.assert_outcomes(failed=1)
+    narrowed.stdout.fnmatch_lines(["*test_double: covered lines 11 of pkg/handlers.py*"])
+    narrowed.stdout.no_fnmatch_line("*test_registered: *")
+
+
+def test_recorded_coverage_keeps_registered_code_that_did_run_at_import(pytester, project):
+    project.commit(
+        "registry",
+        **{**REGISTRY, "pkg/handlers.py": REGISTRY["pkg/handlers.py"] + "\nFOUR = double(2)\n"},
+    )
+    pytester.runpytest_subprocess("--record-coverage", "-p", "no:cacheprovider")
+    text = (project.path / "pkg/handlers.py").read_text()
+    project.write("pkg/handlers.py", text.replace("2 * x", "3 * x"))
+    result = pytester.runpytest("--changed-only", "-v", "-p", "no:cacheprovider")
+    # the body ran while pkg.handlers was imported: the map cannot narrow it
+    result.stdout.fnmatch_lines(["*test_registered: imports pkg/handlers.py*"])
+    result.stdout.no_fnmatch_line("*covered lines*")
+
+
+SHARED_FIXTURE = {
+    "tests/conftest.py": (
+        "import pytest\n\nfrom pkg import maybe\n\n\n@pytest.fixture(scope='session')\n"
+        "def answer():\n    return maybe(True)\n"
+    ),
+    "tests/test_answer.py": (
+        "def test_answer_exists(answer):\n    assert answer is not None\n\n\n"
+        "def test_answer_is_one(answer):\n    assert answer == 1\n"
+    ),
+}
+
+
+def test_a_shared_fixtures_lines_count_for_every_test_that_uses_it(pytester, project):
+    project.commit("shared fixture", **SHARED_FIXTURE)
+    pytester.runpytest_subprocess("--record-coverage", "-p", "no:cacheprovider")
+    text = (project.path / "pkg/core.py").read_text()
+    project.write("pkg/core.py", text.replace("return 1\n", "return 2\n"))
+    result = pytester.runpytest("--changed-only", "-v", "-p", "no:cacheprovider")
+    # the session fixture ran maybe() once, during test_answer_exists; the test it breaks is
+    # the second one, which reused the value
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(["*test_answer_is_one: covered lines 14 of pkg/core.py*"])
+
+
+def test_recording_starts_before_conftest_imports(pytester, project):
+    project.commit(
+        "conftest computes at import",
+        **{
+            "tests/conftest.py": (
+                "import pytest\n\nfrom pkg import negate\n\nMINUS_ONE = negate(1)\n\n\n"
+                "@pytest.fixture\ndef minus_one():\n    return MINUS_ONE\n"
+            ),
+            "tests/test_minus.py": "def test_minus(minus_one):\n    assert minus_one == -1\n",
+        },
+    )
+    pytester.runpytest_subprocess("--record-coverage", "-p", "no:cacheprovider")
+    folder = project.path / ".code-assistant" / "coverage"
+    (recorded,) = folder.glob("*.json")
+    document = json.loads(recorded.read_text())
+    assert document["schema"] == "code-assistant/coverage-map@2"
+    negate_body = document["files"]["pkg/core.py"]["lines"]["9"]
+    assert -1 in negate_body  # ran while tests/conftest.py was imported, before any test
+    flip_negate(project)
+    result = pytester.runpytest("--changed-only", "-v", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=2)  # test_negate and test_minus (the conftest's constant)
+    result.stdout.no_fnmatch_line("*covered lines*")

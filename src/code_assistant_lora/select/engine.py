@@ -212,7 +212,7 @@ def select_tests(
     coverage_used = None
 
     for changed in python:
-        seeds, label = _python_seeds(graph, changed, raw)
+        seeds, label, escaping = _python_seeds(graph, changed, raw)
         if not seeds:
             placements.append(
                 FilePlacement(changed.path, changed.status, "none", label or "no code change")
@@ -221,7 +221,7 @@ def select_tests(
         before = len(out)
         narrowed = None
         if coverage is not None and changed.status == "modified":
-            narrowed = coverage.narrow(graph, changed, seeds, is_test)
+            narrowed = coverage.narrow(graph, changed, seeds, is_test, escaping)
             if narrowed is not None:
                 coverage_used = coverage.describe()
         if narrowed is not None:
@@ -401,8 +401,12 @@ def _graph(change: Change, is_test, cache) -> tuple[PythonGraph, dict[str, bytes
     return graph, raw
 
 
-def _python_seeds(graph: PythonGraph, changed: ChangedFile, raw) -> tuple[dict[Node, str], str]:
-    """The nodes a change to a Python file touches, and a description of them."""
+def _python_seeds(
+    graph: PythonGraph, changed: ChangedFile, raw
+) -> tuple[dict[Node, str], str, frozenset[str]]:
+    """The nodes a change to a Python file touches, a description of them, and the changed
+    units that are the only reason the module's import-time behaviour is seeded (they escape
+    into a decorator or registry and so may run at import time)."""
     seeds: dict[Node, str] = {}
     if changed.status in ("deleted", "renamed"):
         old_path = changed.old_path or changed.path
@@ -412,16 +416,17 @@ def _python_seeds(graph: PythonGraph, changed: ChangedFile, raw) -> tuple[dict[N
                 if name != MODULE:
                     seeds[("u", old_path, name)] = "deleted"
         if changed.status == "deleted":
-            return seeds, "module deleted: its former importers"
+            return seeds, "module deleted: its former importers", frozenset()
     path = changed.path
     if path not in graph.texts:
-        return seeds, "not a readable file"
+        return seeds, "not a readable file", frozenset()
     if changed.status in ("added", "renamed") or changed.old is None:
         seeds[("b", path)] = "new"
         for name in graph.summary(path).units:
             if name != MODULE:
                 seeds[("u", path, name)] = "new"
-        return seeds, "new module" if changed.status == "added" else "renamed module"
+        label = "new module" if changed.status == "added" else "renamed module"
+        return seeds, label, frozenset()
     old_text = changed.old.decode("utf-8", "replace")
     new_text = graph.texts[path]
     before, after = digests(old_text), digests(new_text)
@@ -430,25 +435,33 @@ def _python_seeds(graph: PythonGraph, changed: ChangedFile, raw) -> tuple[dict[N
         for name in graph.summary(path).units:
             if name != MODULE:
                 seeds[("u", path, name)] = "does not parse"
-        return seeds, "does not parse: the whole module"
+        return seeds, "does not parse: the whole module", frozenset()
     changed_units = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    import_time: list[str] = []  # why the module's import-time behaviour may have changed
+    escaping: list[str] = []
     for name in changed_units:
         if name == MODULE:
-            seeds[("b", path)] = "import-time code changed"
+            import_time.append("import-time code changed")
         elif name == "<imports>":
             for local, new_repo_module in _import_changes(graph, path, old_text):
                 seeds[("u", path, local)] = "import changed"
-                if new_repo_module:
-                    seeds[("b", path)] = "imports another repo module"
+                if new_repo_module and "imports another repo module" not in import_time:
+                    import_time.append("imports another repo module")
         else:
             seeds[("u", path, name)] = "changed"
             unit = graph.summary(path).units.get(name)
             if unit is not None and ("impure" in unit.flags or "escapes" in unit.flags):
-                seeds[("b", path)] = f"{name} runs at import time"
+                import_time.append(f"{name} may run at import time")
+                escaping.append(name)
+    if import_time:
+        seeds[("b", path)] = "; ".join(import_time)
     if not seeds:
-        return seeds, "no code change (comments or formatting only)"
+        return seeds, "no code change (comments or formatting only)", frozenset()
     shown = [n for n in changed_units if not n.startswith("<")]
-    return seeds, "changed: " + ", ".join(shown[:8]) + (" ..." if len(shown) > 8 else "")
+    label = "changed: " + ", ".join(shown[:8]) + (" ..." if len(shown) > 8 else "")
+    # a coverage map may refute "may run at import time"; it cannot refute the other reasons
+    only_escaping = frozenset(escaping) if len(escaping) == len(import_time) else frozenset()
+    return seeds, label, only_escaping
 
 
 def _import_changes(graph: PythonGraph, path: str, old_text: str) -> list[tuple[str, bool]]:
