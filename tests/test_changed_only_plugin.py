@@ -40,6 +40,14 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> GitRe
     return repo
 
 
+def record_then_edit(pytester, project, path: str, old: str, new: str):
+    """Record a coverage map on the clean tree, edit `path`, and run `--changed-only -v`."""
+    pytester.runpytest_subprocess("--record-coverage", "-p", "no:cacheprovider")
+    text = (project.path / path).read_text()
+    project.write(path, text.replace(old, new))
+    return pytester.runpytest("--changed-only", "-v", "-p", "no:cacheprovider")
+
+
 def flip_negate(repo: GitRepo) -> None:
     text = (repo.path / "pkg/core.py").read_text()
     repo.write("pkg/core.py", text.replace("return -a", "return a"))
@@ -214,10 +222,7 @@ def test_recorded_coverage_keeps_tests_inherited_from_a_mixin(pytester, project)
             )
         },
     )
-    pytester.runpytest_subprocess("--record-coverage", "-p", "no:cacheprovider")
-    text = (project.path / "pkg/core.py").read_text()
-    project.write("pkg/core.py", text.replace("return 1\n", "return 2\n"))
-    result = pytester.runpytest("--changed-only", "-v", "-p", "no:cacheprovider")
+    result = record_then_edit(pytester, project, "pkg/core.py", "return 1\n", "return 2\n")
     # the map names the test by its node id (TestReal::test_maybe), defined in Mixin
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["*tests/test_mixin.py::TestReal::test_maybe: *"])
@@ -298,9 +303,7 @@ def test_recorded_coverage_refutes_that_a_registered_function_runs_at_import(pyt
     # statically, a decorated function may run at import time: every importer is selected
     static.stdout.fnmatch_lines(["*test_registered: imports pkg/handlers.py*"])
     project.git("checkout", "--", "pkg/handlers.py")
-    pytester.runpytest_subprocess("--record-coverage", "-p", "no:cacheprovider")
-    project.write("pkg/handlers.py", REGISTRY["pkg/handlers.py"].replace("2 * x", "3 * x"))
-    narrowed = pytester.runpytest("--changed-only", "-v", "-p", "no:cacheprovider")
+    narrowed = record_then_edit(pytester, project, "pkg/handlers.py", "2 * x", "3 * x")
     narrowed.assert_outcomes(failed=1)
     narrowed.stdout.fnmatch_lines(["*test_double: covered lines 11 of pkg/handlers.py*"])
     narrowed.stdout.no_fnmatch_line("*test_registered: *")
@@ -311,10 +314,7 @@ def test_recorded_coverage_keeps_registered_code_that_did_run_at_import(pytester
         "registry",
         **{**REGISTRY, "pkg/handlers.py": REGISTRY["pkg/handlers.py"] + "\nFOUR = double(2)\n"},
     )
-    pytester.runpytest_subprocess("--record-coverage", "-p", "no:cacheprovider")
-    text = (project.path / "pkg/handlers.py").read_text()
-    project.write("pkg/handlers.py", text.replace("2 * x", "3 * x"))
-    result = pytester.runpytest("--changed-only", "-v", "-p", "no:cacheprovider")
+    result = record_then_edit(pytester, project, "pkg/handlers.py", "2 * x", "3 * x")
     # the body ran while pkg.handlers was imported: the map cannot narrow it
     result.stdout.fnmatch_lines(["*test_registered: imports pkg/handlers.py*"])
     result.stdout.no_fnmatch_line("*covered lines*")
@@ -334,10 +334,7 @@ SHARED_FIXTURE = {
 
 def test_a_shared_fixtures_lines_count_for_every_test_that_uses_it(pytester, project):
     project.commit("shared fixture", **SHARED_FIXTURE)
-    pytester.runpytest_subprocess("--record-coverage", "-p", "no:cacheprovider")
-    text = (project.path / "pkg/core.py").read_text()
-    project.write("pkg/core.py", text.replace("return 1\n", "return 2\n"))
-    result = pytester.runpytest("--changed-only", "-v", "-p", "no:cacheprovider")
+    result = record_then_edit(pytester, project, "pkg/core.py", "return 1\n", "return 2\n")
     # the session fixture ran maybe() once, during test_answer_exists; the test it breaks is
     # the second one, which reused the value
     result.assert_outcomes(passed=1, failed=2)
