@@ -145,6 +145,10 @@ def test_roles():
     assert role_of("docs/conf.py", "python") == "config"
     assert role_of("PKG-INFO", "text") == "doc"
     assert role_of("migrations/001_init.sql", "sql") == "code"
+    # changelog fragments are notes about changes, not where changes go
+    assert role_of("releasenotes/notes/fix-timeout-1fecab21.yaml", "yaml") == "doc"
+    assert role_of("newsfragments/123.bugfix", "text") == "doc"
+    assert role_of("releasenotes/source/conf.py", "python") == "config"
 
 
 def test_a_list_of_changes_is_split_into_entries_and_headings_are_dropped():

@@ -37,7 +37,20 @@ _DOC_NAMES = re.compile(
     r"|license|licence|copying|notice|readme|code_of_conduct|security|support|todo)(?:\.|$)",
     re.I,
 )
-_DOC_DIRS = frozenset({"docs", "doc", "documentation", "changelog.d", "changes", "newsfragments"})
+# documentation trees and changelog fragments (towncrier's newsfragments, reno's releasenotes)
+_DOC_DIRS = frozenset(
+    {
+        "docs",
+        "doc",
+        "documentation",
+        "changelog.d",
+        "changes",
+        "newsfragments",
+        "releasenotes",
+        "release-notes",
+        "release_notes",
+    }
+)
 
 
 def is_test_path(path: str) -> bool:
