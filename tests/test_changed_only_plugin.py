@@ -357,7 +357,7 @@ def test_recording_starts_before_conftest_imports(pytester, project):
     (recorded,) = folder.glob("*.json")
     document = json.loads(recorded.read_text())
     assert document["schema"] == "code-assistant/coverage-map@2"
-    negate_body = document["files"]["pkg/core.py"]["lines"]["9"]
+    negate_body = document["sets"][document["files"]["pkg/core.py"]["lines"]["9"]]
     assert -1 in negate_body  # ran while tests/conftest.py was imported, before any test
     flip_negate(project)
     result = pytester.runpytest("--changed-only", "-v", "-p", "no:cacheprovider")
