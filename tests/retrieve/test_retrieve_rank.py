@@ -202,3 +202,24 @@ def test_stubs_version_files_and_examples_rank_below_the_code_they_mirror(git_re
     assert paths[0] == "src/shop/orders.py"  # ...but the implementation comes first
     assert paths.index("src/shop/orders.pyi") == 1
     assert paths.index("src/shop/_version.py") > paths.index("examples/coupons.py")
+
+
+def test_a_task_naming_types_finds_the_classes_named_after_them(git_repo):
+    repo = git_repo()
+    repo.commit(
+        "toml",
+        **{
+            "toml/items.py": (
+                "class Float(float):\n    '''A TOML float.'''\n\n    def as_string(self):\n"
+                "        return str(self)\n\n\nclass Integer(int):\n    '''A TOML integer.'''\n"
+            ),
+            "toml/parser.py": (
+                "def parse_value(text: str) -> object:\n    number = int(text)\n"
+                "    return float(number) if '.' in text else number\n"
+            ),
+        },
+    )
+    # "make", "float" and "int" are stopwords in code bodies; without type words the task
+    # would reduce to "hashable", which no file says
+    paths = [f.path for f in retrieve(repo.path, "Make float and int hashable.").files]
+    assert paths[:1] == ["toml/items.py"]

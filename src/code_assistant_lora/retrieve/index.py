@@ -33,9 +33,9 @@ from ..report import write_atomic
 from .graph import ModuleMap, extract_imports
 from .query import normalize
 from .roles import role_of
-from .tokenize import path_tokens, tokenize
+from .tokenize import path_tokens, symbol_tokens, tokenize
 
-INDEX_SCHEMA = "code-assistant/retrieval-index@3"
+INDEX_SCHEMA = "code-assistant/retrieval-index@5"
 CACHE_DIR = Path(".code-assistant") / "index"
 KEEP_INDEXES = 2
 CHUNK_K1, CHUNK_B = 1.2, 0.75
@@ -378,7 +378,7 @@ def _index_file(root: Path, item: scan.TrackedFile, venvs: frozenset[str]):
     if isinstance(source, scan.Skipped):
         return (item.version, "", (), source.reason), [], []
     chunks = scan.chunk_file(source)
-    tokens = [tokenize(c.text) + (tokenize(c.symbol) if c.symbol else []) for c in chunks]
+    tokens = [tokenize(c.text) + (symbol_tokens(c.symbol) if c.symbol else []) for c in chunks]
     rows = [
         (c.symbol, c.kind, c.start_line, c.end_line, c.content_hash[:HASH_CHARS]) for c in chunks
     ]

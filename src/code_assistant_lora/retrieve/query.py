@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .tokenize import STOPWORDS, tokenize
+from .tokenize import STOPWORDS, tokenize, type_words
 
 _BACKTICK = re.compile(r"`+([^`\n]{1,200})`+")
 _DOTTED = re.compile(r"\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\b")
@@ -139,7 +139,7 @@ def _parse(text: str) -> Query:
             add_name(match.group(1) if pattern is _CALL else match.group())
     for match in _OPTION.finditer(text):
         add_name(match.group(1).replace("-", "_"))
-    tokens = tuple(dict.fromkeys(tokenize(text)))
+    tokens = tuple(dict.fromkeys(tokenize(text) + type_words(text)))
     return Query(
         text=text,
         tokens=tokens,

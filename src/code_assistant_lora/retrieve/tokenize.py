@@ -29,6 +29,26 @@ STOPWORDS = frozenset(
 )
 
 
+# Type names are noise in code bodies (every file says `int`), but a definition named after one
+# (`class Float`, `FloatField`, `parse_int`) is exactly what a task saying "float" means. They are
+# kept in definition names and in the task, not in bodies.
+TYPE_WORDS = frozenset("int str bool float".split())  # not "string", "number": prose says them
+
+
+def symbol_tokens(symbol: str) -> list[str]:
+    """Tokens of a definition's name: as `tokenize`, plus the type words among its parts."""
+    name = symbol.rsplit(".", 1)[-1]
+    parts = [p.lower() for piece in name.split("_") for p in _CAMEL.findall(piece)]
+    return tokenize(symbol) + [p for p in dict.fromkeys(parts) if p in TYPE_WORDS]
+
+
+def type_words(text: str) -> list[str]:
+    """The type words a task uses as words (`float`, `Int`), for `symbol_tokens` to meet."""
+    return list(
+        dict.fromkeys(w.lower() for w in re.findall(r"[A-Za-z]+", text) if w.lower() in TYPE_WORDS)
+    )
+
+
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """A deliberately small suffix stripper (plural, -ing, -ed, trailing e)."""
