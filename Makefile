@@ -45,6 +45,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/review_speed.py
 	$(BIN)/python benchmarks/retrieval.py --sdists build/sdists --download --work build/retrieval-pairs
+	$(BIN)/python benchmarks/retrieval_commits.py --download
 	$(BIN)/python benchmarks/dataset_build.py
 
 bench-select: $(STAMP)

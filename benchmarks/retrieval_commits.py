@@ -99,7 +99,7 @@ PROJECTS = (
 ).split()
 
 # candidate releases per project, newest first: a bound on downloads (two sdists a candidate)
-PER_PROJECT = 4
+PER_PROJECT = 12
 HOUSEKEEPING = [
     re.compile(p, re.I)
     for p in (
