@@ -363,3 +363,10 @@ def test_recording_starts_before_conftest_imports(pytester, project):
     result = pytester.runpytest("--changed-only", "-v", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=2)  # test_negate and test_minus (the conftest's constant)
     result.stdout.no_fnmatch_line("*covered lines*")
+
+
+def test_recording_under_xdist_is_refused(pytester, project):
+    result = pytester.runpytest_subprocess("--record-coverage", "-n", "2", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--record-coverage: run without -n (xdist) to record*"])
+    assert not (project.path / ".code-assistant" / "coverage").exists()
