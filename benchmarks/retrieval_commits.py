@@ -381,16 +381,6 @@ def quality(pairs: list[dict], systems: tuple[str, ...] = SYSTEM_NAMES) -> dict:
     }
 
 
-def _table(summary: dict) -> str:
-    rows = ["| system | R@1 | R@5 | R@10 | hit@1 | hit@5 | MRR |", "|---|---|---|---|---|---|---|"]
-    for name, m in summary.items():
-        rows.append(
-            f"| {name} | {m['recall@1']:.3f} | {m['recall@5']:.3f} | {m['recall@10']:.3f} "
-            f"| {m['hit@1']:.3f} | {m['hit@5']:.3f} | {m['mrr']:.3f} |"
-        )
-    return "\n".join(rows)
-
-
 def markdown(result: dict) -> str:
     q = result["quality"]
     parts = [
@@ -412,14 +402,14 @@ def markdown(result: dict) -> str:
     parts.append(
         f"## All pairs: {q['pairs']} ({len(q['projects'])} projects)\n\n{projects}\n\n"
         f"recall@1 ceiling: {q['all']['recall@1_ceiling']:.3f}\n\n"
-        + _table(q["all"]["summary"])
+        + base._table(q["all"]["summary"])
         + "\n"
     )
     for key, title in (("single_gold", "one gold file"), ("multi_gold", "2-5 gold files")):
         if q.get(key):
             parts.append(
                 f"Pairs with {title} ({q[key]['pairs']}; R@1 ceiling "
-                f"{q[key]['recall@1_ceiling']:.3f}):\n\n" + _table(q[key]["summary"]) + "\n"
+                f"{q[key]['recall@1_ceiling']:.3f}):\n\n" + base._table(q[key]["summary"]) + "\n"
             )
     reasons = {k: v for k, v in q["skipped"].items() if not k.startswith("by project: ")}
     skipped = "\n".join(f"- {k}: {v}" for k, v in sorted(reasons.items(), key=lambda x: -x[1]))
