@@ -314,16 +314,22 @@ def test_ctrl_c_mid_request_still_removes_the_worktree(calc):
     import time
 
     env = {**os.environ, "TMPDIR": str(calc.scratch)}
+    # a suite started in the background (`make test &`) ignores SIGINT, and children inherit
+    # that; the child must start with SIGINT's default disposition, as a terminal's would
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
     with FakeOpenAIServer(lambda body: 20.0) as server:
         configure(calc, server.base_url)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "code_assistant_lora.cli", "write", "--repo", str(calc.path)]
-            + ["--task", TASK, "--apply"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "code_assistant_lora.cli", "write", "--repo", str(calc.path)]
+                + ["--task", TASK, "--apply"],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        finally:
+            signal.signal(signal.SIGINT, inherited)
         deadline = time.monotonic() + 30
         while not server.requests and time.monotonic() < deadline:
             time.sleep(0.05)
