@@ -8,6 +8,8 @@ import sys
 
 import click
 
+from code_assistant_lora.entry import text_or_json_option
+
 from .. import __version__
 from ..entry import run_command
 from ..errors import UserError
@@ -20,9 +22,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@text_or_json_option()
 def doctor(fmt: str) -> None:
     """Report the training environment and the training command for this machine.
 
@@ -147,13 +147,8 @@ def _check_suites(path) -> None:
 
 @cli.command("metadata")
 @click.argument("adapter", type=click.Path(exists=True, file_okay=False))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="A summary for people, or {path, valid, problems, notes, metadata_sha256, metadata}.",
+@text_or_json_option(
+    "A summary for people, or {path, valid, problems, notes, metadata_sha256, metadata}."
 )
 def metadata_command(adapter, fmt) -> None:
     """Show ADAPTER's adapter.metadata.json and check it against the folder.
@@ -465,14 +460,7 @@ def build_reviewer_sft_command(cases, specialist, out) -> None:
     show_default=True,
     help="rapidfuzz ratio (0-100) at which records in different files are near duplicates.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="What to print on stdout: a table, or the audit.json document.",
-)
+@text_or_json_option("What to print on stdout: a table, or the audit.json document.")
 def audit_command(datasets, out, max_tokens, near_threshold, fmt) -> None:
     """Check DATASET files (each one split, e.g. train.jsonl eval.jsonl) for secrets, banned
     paths, near duplicates across the split, empty or oversize records and invalid schema.

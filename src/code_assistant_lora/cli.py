@@ -10,7 +10,7 @@ import sys
 import click
 
 from . import __version__
-from .entry import run_command
+from .entry import run_command, text_or_json_option
 from .errors import EXIT_ENVIRONMENT, UserError
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -292,9 +292,7 @@ def _write_loop(
 
 
 @cli.command("rules")
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@text_or_json_option()
 def list_rules(fmt: str) -> None:
     """List every review rule: id, severity, category and what it looks for."""
     from .review.rules import ALL_PACKS

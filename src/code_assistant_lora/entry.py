@@ -21,3 +21,15 @@ def run_command(command: click.Command, argv: list[str] | None, prog_name: str) 
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+
+
+def text_or_json_option(help: str | None = None):
+    """`--format text|json` (stored as `fmt`): a summary for people, or the JSON document."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help=help,
+    )
