@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from code_assistant_lora.training.metadata import AdapterMetadata, load_metadata, save_metadata
+from train_cli import run_train_cli
 
 pytest.importorskip("peft", reason="needs the train extra (make test installs it)")
 
@@ -48,24 +46,8 @@ def workspace(tmp_path, tiny_model, tiny_adapter) -> Path:
 
 def test_eval_adapter_writes_the_scores_into_its_metadata(workspace):
     adapter = workspace / "adapters" / "python-reviewer"
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "code_assistant_lora.training.cli",
-            "eval",
-            str(adapter),
-            "--suites",
-            "evals/reviewer_regression",
-            "--",
-            "-q",
-        ],  # fmt: skip
-        cwd=workspace,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        timeout=300,
-        check=False,
+    completed = run_train_cli(
+        "eval", str(adapter), "--suites", "evals/reviewer_regression", "--", "-q", cwd=workspace
     )
     # the untrained adapter answers noise: the clean case passes, the flagged one is missed
     assert completed.returncode == 1, completed.stdout[-3000:] + completed.stderr[-2000:]

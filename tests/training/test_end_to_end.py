@@ -6,10 +6,7 @@ served adapter, by its model name."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +16,7 @@ pytest.importorskip("peft", reason="needs the train extra (make test installs it
 from code_assistant_lora.training.jsonl import file_digest  # noqa: E402
 from code_assistant_lora.training.metadata import load_metadata  # noqa: E402
 from serve_process import ServeProcess  # noqa: E402
+from train_cli import run_train_cli  # noqa: E402
 from train_data_factory import tiny_config, write_config  # noqa: E402
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -95,31 +93,11 @@ def test_cases_to_served_adapter_evaluated_by_the_plugin(
     try:
         url = server.wait_ready()
         report = tmp_path / "logs" / "eval-sql-reviewer.json"
-        evaluated = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "code_assistant_lora.training.cli",
-                "eval",
-                str(suites),
-                "--reviewer",
-                "model",
-                "--endpoint",
-                url,
-                "--model",
-                "sql-reviewer",
-                "--report",
-                str(report),
-                "--",
-                "-q",
-            ],  # fmt: skip
+        evaluated = run_train_cli(
+            "eval", str(suites), "--reviewer", "model", "--endpoint", url,
+            "--model", "sql-reviewer", "--report", str(report), "--", "-q",
             cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            env={**os.environ, "HF_HUB_OFFLINE": "1"},
-            timeout=300,
-            check=False,
-        )
+        )  # fmt: skip
     finally:
         assert server.interrupt() == 0, (tmp_path / "serve.log").read_text()
 
