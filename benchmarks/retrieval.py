@@ -732,9 +732,13 @@ def markdown(result: dict) -> str:
         f"{speed_['update_one_file_s']} s; `code-assistant write` on this repo warm: "
         f"{result['write_warm']['median_s']} s (median).\n"
     )
-    targets = "\n".join(f"- {k}: {'met' if v else 'NOT met'}" for k, v in result["targets"].items())
-    parts.append(f"## Targets\n\n{targets}\n")
+    parts.append(targets_section(result["targets"]))
     return "\n".join(parts)
+
+
+def targets_section(targets: dict[str, bool]) -> str:
+    lines = "\n".join(f"- {k}: {'met' if v else 'NOT met'}" for k, v in targets.items())
+    return f"## Targets\n\n{lines}\n"
 
 
 def main() -> None:

@@ -444,8 +444,7 @@ def markdown(result: dict) -> str:
         + "\n".join(lines)
         + "\n"
     )
-    targets = "\n".join(f"- {k}: {'met' if v else 'NOT met'}" for k, v in result["targets"].items())
-    parts.append(f"## Targets\n\n{targets}\n")
+    parts.append(base.targets_section(result["targets"]))
     return "\n".join(parts)
 
 
