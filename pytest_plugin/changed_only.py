@@ -5,9 +5,8 @@ The selection is computed once per process from the change (the working tree aga
 the index with `--changed-staged`) and applied in `pytest_collection_modifyitems` through pytest's
 own deselection (`pytest_deselected` plus `items[:]`), so `-k`, `-m`, `--lf` and xdist's `-n`
 keep working. When nothing is selected but Python modules changed, one item still imports them,
-so a change that breaks an import fails the run. `--record-coverage` records which test ran which
-lines (coverage.py contexts) under `.code-assistant/coverage/`, which later runs may use to
-narrow a change confined to one function body.
+so a change that breaks an import fails the run. `--record-coverage` (recording.py) records the
+coverage map that later runs may use to narrow a selection.
 """
 
 from __future__ import annotations
@@ -49,9 +48,7 @@ def add_options(group) -> None:
 
 def wanted(config: pytest.Config) -> bool:
     option = config.getoption
-    return bool(
-        option("changed_only") or option("record_coverage") or option("changed_staged")
-    ) or bool(option("changed_base"))
+    return bool(option("changed_only") or option("changed_staged")) or bool(option("changed_base"))
 
 
 class ImportCheck(pytest.Item):
@@ -89,36 +86,6 @@ class ImportCheck(pytest.Item):
         return self.path, None, f"import {', '.join(self.modules)}"
 
 
-EARLY_RECORDER = pytest.StashKey()  # a Recorder started before the initial conftests import
-
-
-def start_early_recording(early_config: pytest.Config) -> None:
-    """Start recording before conftest.py files are imported, so the map also sees the
-    import-time lines they run (pytest-cov starts at the same point)."""
-    from code_assistant_lora.select.coverage_map import Recorder
-
-    recorder = Recorder(early_config.rootpath)
-    recorder.start()
-    early_config.stash[EARLY_RECORDER] = recorder
-
-
-def _fixture_key(fixturedef) -> str:
-    return f"{fixturedef.scope} {fixturedef.baseid}::{fixturedef.argname}"
-
-
-def _shared_fixtures(item: pytest.Item) -> list[str]:
-    """Keys of the non-function-scoped fixtures `item` uses (every definition in an override
-    chain: an overriding fixture may run the one it overrides)."""
-    info = getattr(item, "_fixtureinfo", None)
-    defs = getattr(info, "name2fixturedefs", None) or {}
-    return [
-        _fixture_key(fixturedef)
-        for name in getattr(item, "fixturenames", ())
-        for fixturedef in defs.get(name, ())
-        if fixturedef.scope != "function"
-    ]
-
-
 class ChangedOnly:
     """Selection, deselection and reporting for one pytest process (controller or worker)."""
 
@@ -131,7 +98,6 @@ class ChangedOnly:
         self.deselected = 0
         self.not_collected = 0
         self.checks = 0
-        self.coverage = None
 
     # --- selection ----------------------------------------------------------------------
 
@@ -270,64 +236,3 @@ class ChangedOnly:
             for item in items:
                 lines.append(f"  {item.nodeid}: {self.reasons.get(item.nodeid, '')}")
         return lines
-
-    # --- recording ------------------------------------------------------------------------
-
-    def pytest_configure(self, config: pytest.Config) -> None:
-        if config.getoption("record_coverage") and not hasattr(config, "workerinput"):
-            self.start_recording()
-
-    def start_recording(self) -> None:
-        early = self.config.stash.get(EARLY_RECORDER, None)
-        if getattr(self.config.option, "numprocesses", None):
-            if early is not None:
-                early.stop()
-            raise pytest.UsageError("--record-coverage: run without -n (xdist) to record")
-        if early is not None:
-            self.coverage = early
-            return
-        from code_assistant_lora.select.coverage_map import Recorder
-
-        self.coverage = Recorder(self.config.rootpath)
-        self.coverage.start()
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_protocol(self, item, nextitem):
-        if self.coverage is not None:
-            self.coverage.switch(item.nodeid)
-            self.coverage.uses(item.nodeid, _shared_fixtures(item))
-        yield
-        if self.coverage is not None:
-            self.coverage.switch("")
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_fixture_setup(self, fixturedef, request):
-        shared = self.coverage is not None and fixturedef.scope != "function"
-        if shared:
-            self.coverage.enter_fixture(_fixture_key(fixturedef))
-        try:
-            yield
-        finally:
-            if shared:
-                self.coverage.leave_fixture()
-
-    def pytest_sessionfinish(self, session, exitstatus) -> None:
-        if self.coverage is not None:
-            from code_assistant_lora.errors import UserError
-
-            try:
-                self.written = self.coverage.finish()
-            except UserError as exc:
-                self.written = None
-                self.coverage_error = exc.message
-
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        if self.coverage is None:
-            return
-        written = getattr(self, "written", None)
-        if written:
-            terminalreporter.write_line(f"code-assistant coverage map: {written}")
-        else:
-            terminalreporter.write_line(
-                f"code-assistant coverage map not written: {getattr(self, 'coverage_error', '')}"
-            )

@@ -50,7 +50,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config, parser, args) -> None:
     if getattr(early_config.known_args_namespace, "record_coverage", False):
-        from .changed_only import start_early_recording
+        from .recording import start_early_recording
 
         start_early_recording(early_config)
 
@@ -63,6 +63,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if wanted(config):
         config.pluginmanager.register(ChangedOnly(config), NAME)
+    if config.getoption("record_coverage") and not hasattr(config, "workerinput"):
+        from .recording import NAME as RECORDING
+        from .recording import CoverageRecording
+
+        config.pluginmanager.register(CoverageRecording(config), RECORDING)
     if config.getoption("assistant_review") and not hasattr(config, "workerinput"):
         config.pluginmanager.register(AssistantReview(config), "code-assistant-review")
 
