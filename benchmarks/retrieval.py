@@ -113,6 +113,18 @@ KS = (1, 5, 10)
 # --- data ---------------------------------------------------------------------------------------
 
 
+def pip_download_sdist(spec: str, into: Path) -> None:
+    """`pip download` one source distribution (`name` or `name==version`) into `into`."""
+    into.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:"]
+        + [spec, "-d", str(into)],
+        check=False,
+        capture_output=True,
+        timeout=300,
+    )
+
+
 def download(folder: Path) -> None:
     for name, versions in PINNED.items():
         target = folder / name
@@ -120,22 +132,7 @@ def download(folder: Path) -> None:
         for version in versions.split():
             if any(p.name.lower().endswith(f"-{version}.tar.gz") for p in target.iterdir()):
                 continue
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "download",
-                    "-q",
-                    "--no-deps",
-                    "--no-binary",
-                    ":all:",
-                    f"{name}=={version}",
-                    "-d",
-                    str(target),
-                ],
-                check=False,
-            )
+            pip_download_sdist(f"{name}=={version}", target)
 
 
 def _version_key(version: str) -> tuple:

@@ -70,7 +70,6 @@ import platform
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tarfile
 import time
@@ -188,18 +187,10 @@ def find_sdist(folder: Path, project: str, version: str | None = None) -> Path |
 
 
 def pip_download(project: str, version: str | None, into: Path) -> Path | None:
-    into.mkdir(parents=True, exist_ok=True)
     existing = find_sdist(into, project, version)
     if existing is not None:
         return existing
-    spec = f"{project}=={version}" if version else project
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:"]
-        + [spec, "-d", str(into)],
-        check=False,
-        capture_output=True,
-        timeout=300,
-    )
+    base.pip_download_sdist(f"{project}=={version}" if version else project, into)
     return find_sdist(into, project, version)
 
 
